@@ -1,0 +1,1 @@
+"""The HTTP gateway: authenticates, validates, reads from PostgreSQL, sends commands over AMQP."""

@@ -1,0 +1,83 @@
+"""Request parsing and response helpers shared by every route."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from gateway.keys import SETTINGS
+from shared.errors import BadRequest, Invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data, default=_default)
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=dumps(data), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def cached_json(request: web.Request, data: Any) -> web.Response:
+    """A single object with an ETag; `If-None-Match` with the same tag answers 304."""
+    body = dumps(data)
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(body=body, headers={"ETag": etag}, content_type="application/json")
+
+
+def validation_errors(exc: ValidationError, where: str) -> Invalid:
+    errors = [
+        {"loc": [where, *err["loc"]], "msg": err["msg"]}
+        for err in exc.errors(include_url=False, include_context=False)
+    ]
+    return Invalid(f"invalid {where}", errors)
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """Query parameters into `model`; a repeated parameter becomes a list only if the model wants."""
+    data: dict[str, Any] = {}
+    for key in request.query.keys():
+        if key in model.model_fields:
+            values = request.query.getall(key)
+            data[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
+    except ValidationError as exc:
+        raise validation_errors(exc, "query") from exc
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is an empty object; anything else → 400/422."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("the body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", [{"loc": ["body"], "msg": "not an object"}])
+    return data
+
+
+def parse_model(request: web.Request, model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
+    except ValidationError as exc:
+        raise validation_errors(exc, "body") from exc

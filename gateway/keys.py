@@ -1,0 +1,18 @@
+"""Typed application and request keys, in one place."""
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.auth_model import AuthUser
+from shared.messaging.rpc import RpcClient
+from shared.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+RPC = web.AppKey("rpc", RpcClient)
+
+USER = web.RequestKey("user", AuthUser)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+__all__ = ["AuthUser", "ENGINE", "REQUEST_ID", "RPC", "SETTINGS", "USER"]

@@ -1,0 +1,124 @@
+"""Middlewares, outermost first: request id and metrics → errors → trailing slash → auth."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import sqlalchemy.exc
+from aiohttp import web
+from aiohttp.web_middlewares import normalize_path_middleware
+from prometheus_client import Histogram
+
+from gateway.auth import auth_middleware
+from gateway.http import json_response
+from gateway.keys import REQUEST_ID
+from shared.errors import DomainError, Unavailable
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REQUEST_SECONDS = Histogram(
+    "mantenimiento_http_request_seconds",
+    "HTTP requests served by the gateway",
+    ["method", "route", "status"],
+)
+
+_HTTP_MESSAGES = {
+    400: ("bad_request", "bad request"),
+    401: ("unauthorized", "authentication required"),
+    403: ("forbidden", "forbidden"),
+    404: ("not_found", "not found"),
+    405: ("method_not_allowed", "method not allowed"),
+    413: ("too_large", "the body is larger than the limit"),
+}
+DATABASE_DOWN = "the database is unavailable; try again shortly"
+# Failures that mean "the database cannot be reached", not "the query is wrong".
+_DB_UNREACHABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _error_response(error: DomainError) -> web.Response:
+    headers = {"Retry-After": "5"} if error.http_status == 503 else None
+    return json_response(error.body(), status=error.http_status, headers=headers)
+
+
+def _db_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _DB_UNREACHABLE)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes the contract's error body; a traceback never leaves the process."""
+    try:
+        return await handler(request)
+    except DomainError as error:
+        return _error_response(error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        _, message = _HTTP_MESSAGES.get(exc.status, ("error", exc.reason))
+        body = {"status": "error", "message": message, "errors": []}
+        return json_response(body, status=exc.status, headers={
+            key: value for key, value in exc.headers.items() if key.lower() == "allow"
+        })
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if _db_unreachable(exc):
+            log.warning("database unreachable: %r", exc)
+            return _error_response(Unavailable(DATABASE_DOWN))
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {
+            "status": "error",
+            "message": f"internal error (request {request.get(REQUEST_ID, '-')})",
+            "errors": [],
+        }
+        return json_response(body, status=500)
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id (taken from `X-Request-Id` or made) on the response and in the metrics."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        exc.headers["X-Request-Id"] = request_id
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        REQUEST_SECONDS.labels(request.method, route, str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
+MIDDLEWARES = [
+    request_context_middleware,
+    error_middleware,
+    # Redirects to the canonical path (trailing slash) before any authentication.
+    normalize_path_middleware(append_slash=True, redirect_class=web.HTTPPermanentRedirect),
+    auth_middleware,
+]

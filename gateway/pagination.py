@@ -1,0 +1,65 @@
+"""Cursor pagination: opaque cursors, `X-Total-Count`, and `Link: <…>; rel="next"`."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.errors import Invalid
+
+T = TypeVar("T")
+
+
+def _split_commas(value: Any) -> Any:
+    """`a,b` and repeated parameters (`?x=a&x=b`) both become a list."""
+    values = value if isinstance(value, list) else [value]
+    if all(isinstance(item, str) for item in values):
+        return [part.strip() for item in values for part in item.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[tuple[T, ...], BeforeValidator(_split_commas)]
+
+
+class PageQuery(BaseModel):
+    """Base of every paginated list's query."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = None
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    raw = orjson.dumps(list(key), default=lambda v: v.isoformat())
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, length: int) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise bad_cursor() from exc
+    if not isinstance(key, list) or len(key) != length:
+        raise bad_cursor()
+    return key
+
+
+def bad_cursor() -> Invalid:
+    return Invalid("unreadable cursor", [{"loc": ["query", "cursor"], "msg": "unreadable cursor"}])
+
+
+def page_headers(
+    request: web.Request, total: int, next_key: Sequence[Any] | None
+) -> dict[str, str]:
+    headers = {"X-Total-Count": str(total)}
+    if next_key is not None:
+        url = request.rel_url.update_query(cursor=encode_cursor(next_key))
+        headers["Link"] = f'<{url}>; rel="next"'
+    return headers

@@ -1,0 +1,1 @@
+"""Read-only SQL behind the gateway's GET endpoints."""

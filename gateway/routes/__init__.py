@@ -1,0 +1,1 @@
+"""HTTP routes by area; each module exposes `routes`, a `web.RouteTableDef`."""

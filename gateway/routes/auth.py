@@ -1,0 +1,35 @@
+"""`/auth/`: log in for a bearer token, log out, and who am I."""
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway import auth
+from gateway.http import json_response, parse_model, read_json
+
+routes = web.RouteTableDef()
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=200)
+
+
+@routes.post("/mantenimiento/auth/token/")
+async def token(request: web.Request) -> web.Response:
+    credentials = parse_model(request, Credentials, await read_json(request))
+    value, expires, user = await auth.login(request, credentials.username, credentials.password)
+    return json_response({"token": value, "expires_at": expires, "user": user.as_json()})
+
+
+@routes.post("/mantenimiento/auth/logout/")
+async def logout(request: web.Request) -> web.Response:
+    await auth.logout(request)
+    return json_response({"status": "success", "message": "Sesión cerrada"})
+
+
+@routes.get("/mantenimiento/auth/me/")
+async def me(request: web.Request) -> web.Response:
+    return json_response(auth.current_user(request).as_json())

@@ -1,0 +1,46 @@
+"""Liveness, readiness and Prometheus metrics."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from gateway.http import json_response
+from gateway.keys import ENGINE, RPC
+
+routes = web.RouteTableDef()
+
+READY_TIMEOUT_S = 2.0
+
+
+@routes.get("/mantenimiento/health/")
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def _database_answers(request: web.Request) -> bool:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            async with request.app[ENGINE].connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not ready"; the detail is in the body
+        return False
+
+
+@routes.get("/mantenimiento/health/ready/")
+async def ready(request: web.Request) -> web.Response:
+    checks = {"database": await _database_answers(request), "broker": request.app[RPC].broker.ready}
+    ok = all(checks.values())
+    return json_response(
+        {"status": "ok" if ok else "unavailable", "checks": checks},
+        status=200 if ok else 503,
+        headers=None if ok else {"Retry-After": "5"},
+    )
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,90 @@
+"""`/ot/`: search, detail, and status/notes update."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from aiohttp import web
+from pydantic import Field, model_validator
+
+from gateway import commands
+from gateway.auth import current_user
+from gateway.http import cached_json, json_response, parse_query
+from gateway.keys import ENGINE, SETTINGS
+from gateway.pagination import CommaList, PageQuery, bad_cursor, decode_cursor, page_headers
+from gateway.queries import work_orders as queries
+from shared.enums import Role, WorkOrderStatus, WorkOrderType
+from shared.errors import NotFound
+from shared.messages.work_orders import UpdateWorkOrder
+
+routes = web.RouteTableDef()
+
+READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
+
+
+class WorkOrderQuery(PageQuery):
+    q: str | None = Field(None, max_length=200)
+    status: CommaList[WorkOrderStatus] = ()
+    type: CommaList[WorkOrderType] = ()
+    start_date: date | None = None
+    end_date: date | None = None
+    technician_id: int | None = None
+    asset_id: int | None = None
+    location_id: int | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> WorkOrderQuery:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+@routes.get("/mantenimiento/ot/")
+async def search(request: web.Request) -> web.Response:
+    current_user(request, *READERS)
+    query = parse_query(request, WorkOrderQuery)
+    key = decode_cursor(query.cursor, 2)
+    after = None
+    if key is not None:
+        try:
+            after = (datetime.fromisoformat(key[0]), int(key[1]))
+        except (TypeError, ValueError) as exc:
+            raise bad_cursor() from exc
+    filters = queries.Filters(
+        q=query.q,
+        statuses=tuple(s.value for s in query.status),
+        types=tuple(t.value for t in query.type),
+        start_date=query.start_date,
+        end_date=query.end_date,
+        technician_id=query.technician_id,
+        asset_id=query.asset_id,
+        location_id=query.location_id,
+    )
+    async with request.app[ENGINE].connect() as conn:
+        rows, total = await queries.search(
+            conn, filters, after=after, limit=query.limit + 1, tz=request.app[SETTINGS].tz
+        )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_key = (rows[-1]["scheduled_start"], rows[-1]["id"]) if more else None
+    return json_response(rows, headers=page_headers(request, total, next_key))
+
+
+@routes.get(r"/mantenimiento/ot/{id:\d+}/")
+async def detail(request: web.Request) -> web.Response:
+    current_user(request, *READERS)
+    work_order_id = int(request.match_info["id"])
+    async with request.app[ENGINE].connect() as conn:
+        order = await queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
+    if order is None:
+        raise NotFound(f"work order {work_order_id} not found")
+    return cached_json(request, order)
+
+
+@routes.post(r"/mantenimiento/ot/{id:\d+}/actualizar/")
+async def update(request: web.Request) -> web.Response:
+    # Technicians are checked against the assignment by the worker, inside the transaction.
+    current_user(request, *READERS)
+    command = await commands.parse(
+        request, UpdateWorkOrder, work_order_id=int(request.match_info["id"])
+    )
+    return await commands.send(request, command)

@@ -1,0 +1,1 @@
+"""Code shared by the gateway, the workers and the command line."""

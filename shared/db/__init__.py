@@ -1,0 +1,1 @@
+"""Database access: typed models and the engine/session factory."""

@@ -1,0 +1,24 @@
+"""Engine and session factory; built by the process entry points, never at import time."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+
+from shared.settings import Settings
+
+
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """An asyncpg engine whose sessions speak the plant's time zone (dates cast in plant time)."""
+    return create_async_engine(
+        settings.database_url,
+        pool_size=pool_size or settings.db_pool_size,
+        max_overflow=0,
+        pool_timeout=settings.db_connect_timeout_s,
+        connect_args={
+            "timeout": settings.db_connect_timeout_s,
+            "server_settings": {"timezone": settings.plant_tz, "application_name": "mantenimiento"},
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,1 @@
+"""Pure domain rules, free of I/O, unit-tested on their own."""

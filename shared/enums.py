@@ -1,0 +1,69 @@
+"""The contract's enumerations; values stay in the contract's Spanish."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    PLANIFICADOR = "PLANIFICADOR"
+    TECNICO = "TECNICO"
+    SOLICITANTE = "SOLICITANTE"
+
+
+class WorkOrderStatus(StrEnum):
+    PENDIENTE = "PENDIENTE"
+    EN_PROGRESO = "EN_PROGRESO"
+    COMPLETADA = "COMPLETADA"
+    CANCELADA = "CANCELADA"
+
+
+class WorkOrderType(StrEnum):
+    PREVENTIVA = "PREVENTIVA"
+    CORRECTIVA = "CORRECTIVA"
+
+
+class StepKind(StrEnum):
+    CHECK = "CHECK"
+    MEDICION = "MEDICION"
+    TEXTO = "TEXTO"
+
+
+class FrequencyUnit(StrEnum):
+    DIA = "DIA"
+    SEMANA = "SEMANA"
+    MES = "MES"
+    ANIO = "ANIO"
+
+
+class ProgramBasis(StrEnum):
+    FIJA = "FIJA"
+    ULTIMA_EJECUCION = "ULTIMA_EJECUCION"
+
+
+class AvisoPriority(StrEnum):
+    BAJA = "BAJA"
+    MEDIA = "MEDIA"
+    ALTA = "ALTA"
+    URGENTE = "URGENTE"
+
+
+class AvisoStatus(StrEnum):
+    ABIERTO = "ABIERTO"
+    EN_PROCESO = "EN_PROCESO"
+    CERRADO = "CERRADO"
+
+
+class NotificationKind(StrEnum):
+    OT_ASIGNADA = "OT_ASIGNADA"
+    OT_FECHA_CAMBIADA = "OT_FECHA_CAMBIADA"
+    OT_ESTADO = "OT_ESTADO"
+    OT_GENERADAS = "OT_GENERADAS"
+    AVISO_NUEVO = "AVISO_NUEVO"
+    AVISO_ACTUALIZADO = "AVISO_ACTUALIZADO"
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    SUCCESS = "success"
+    ERROR = "error"

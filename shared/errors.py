@@ -1,0 +1,69 @@
+"""Domain errors: a stable code each, and the one table mapping codes to HTTP statuses."""
+from __future__ import annotations
+
+from typing import Any
+
+HTTP_STATUS: dict[str, int] = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "invalid": 422,
+    "unavailable": 503,
+}
+
+
+class DomainError(Exception):
+    """An error the caller caused; it becomes the contract's error body."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+    def body(self) -> dict[str, Any]:
+        return {"status": "error", "message": self.message, "errors": self.errors}
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+class Invalid(DomainError):
+    code = "invalid"
+
+
+class Unavailable(DomainError):
+    code = "unavailable"
+
+
+def field_error(loc: list[str | int], msg: str, **extra: Any) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, **extra}

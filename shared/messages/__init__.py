@@ -1,0 +1,23 @@
+"""Every command, reply and event of the service, as frozen pydantic models."""
+from shared.messages import catalogs, work_orders
+from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
+
+__all__ = [
+    "COMMANDS",
+    "Actor",
+    "Command",
+    "PlantDateTime",
+    "Reply",
+    "catalogs",
+    "commands_by_queue",
+    "success",
+    "work_orders",
+]
+
+
+def commands_by_queue() -> dict[str, tuple[str, ...]]:
+    """Routing keys of every command, grouped by the queue that consumes them."""
+    groups: dict[str, list[str]] = {"ordenes": [], "generacion": []}
+    for key, command in COMMANDS.items():
+        groups[command.queue].append(key)
+    return {queue: tuple(sorted(keys)) for queue, keys in groups.items()}

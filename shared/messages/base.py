@@ -1,0 +1,65 @@
+"""Command, reply and actor models shared by the gateway (which validates and publishes) and the
+workers (which validate again and handle)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+
+from shared.enums import CommandStatus, Role
+
+# Routing key → command class; filled as command classes are defined.
+COMMANDS: dict[str, type[Command]] = {}
+
+
+def _assume_plant_tz(value: datetime, info: ValidationInfo) -> datetime:
+    """A datetime without an offset is read in the plant's time zone (passed as context)."""
+    if value.tzinfo is None:
+        tz = (info.context or {}).get("tz")
+        if tz is None:
+            raise ValueError("datetime needs a UTC offset")
+        value = value.replace(tzinfo=tz)
+    return value
+
+
+PlantDateTime = Annotated[datetime, AfterValidator(_assume_plant_tz)]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Command(Message):
+    """A request to change state. Subclasses set `routing_key` and the consumer group (`queue`)."""
+
+    routing_key: ClassVar[str]
+    queue: ClassVar[str] = "ordenes"
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "routing_key" in cls.__dict__:
+            if cls.routing_key in COMMANDS:
+                raise TypeError(f"two commands share routing key {cls.routing_key}")
+            COMMANDS[cls.routing_key] = cls
+
+
+class Actor(Message):
+    """Who sent a command; travels in the message headers."""
+
+    user_id: int
+    role: Role
+
+
+class Reply(Message):
+    """A worker's answer: `body` is what the HTTP caller receives with `http_status`."""
+
+    status: Literal[CommandStatus.SUCCESS, CommandStatus.ERROR]
+    http_status: int
+    body: dict[str, Any]
+
+
+def success(message: str, **extra: Any) -> dict[str, Any]:
+    """The contract's success body of a command."""
+    return {"status": "success", "message": message, **extra}

@@ -1,0 +1,20 @@
+"""Commands on work orders."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.enums import WorkOrderStatus
+from shared.messages.base import Command, PlantDateTime
+
+
+class UpdateWorkOrder(Command):
+    """Change an order's status and/or notes (`POST /ot/{id}/actualizar/`)."""
+
+    routing_key = "ot.actualizar"
+
+    work_order_id: int
+    status: WorkOrderStatus | None = None
+    notes: str | None = Field(None, max_length=20_000)
+    actual_start: PlantDateTime | None = None
+    actual_end: PlantDateTime | None = None
+    version: int | None = Field(None, ge=1)

@@ -1,0 +1,1 @@
+"""RabbitMQ: the topology, publishing with confirms, the gateway's RPC client."""

@@ -1,0 +1,66 @@
+"""One robust broker connection per process, opened in the background so that a process started
+while RabbitMQ is down comes up anyway and connects when the broker returns."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OnConnect = Callable[[AbstractRobustConnection], Awaitable[None]]
+
+
+class Broker:
+    """Owns the connection; `on_connect` callbacks run once, after the first connect.
+
+    Channels, queues and consumers made on the robust connection are restored by aio-pika on
+    every later reconnect, so the callbacks need not run again.
+    """
+
+    def __init__(self, settings: Settings, on_connect: list[OnConnect]) -> None:
+        self._settings = settings
+        self._on_connect = on_connect
+        self._connection: AbstractRobustConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self.started.is_set()
+            and self._connection is not None
+            and self._connection.connected.is_set()
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_until_up(), name="broker-connect")
+
+    async def _connect_until_up(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self._connection = await aio_pika.connect_robust(
+                    self._settings.amqp_url, timeout=self._settings.publish_timeout_s
+                )
+                break
+            except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+                log.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        for callback in self._on_connect:
+            await callback(self._connection)
+        self.started.set()
+        log.info("broker connected")
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()

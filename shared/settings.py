@@ -1,0 +1,36 @@
+"""Every setting of the service, read from the environment by one class."""
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/mantenimiento"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Prefix of every exchange and queue name; tests use their own to stay isolated.
+    amqp_namespace: str = "mantenimiento"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    command_timeout_s: float = Field(10.0, gt=0)
+    plant_tz: str = "UTC"
+    generation_horizon_days: int = Field(30, ge=1)
+    log_level: str = "INFO"
+    token_ttl_hours: int = Field(12, ge=1)
+    db_pool_size: int = Field(10, ge=1)
+    db_connect_timeout_s: float = Field(3.0, gt=0)
+    worker_prefetch: int = Field(16, ge=1)
+    # Deliveries of one message before the broker dead-letters it.
+    delivery_limit: int = Field(5, ge=1)
+    publish_timeout_s: float = Field(5.0, gt=0)
+    worker_metrics_port: int = 9100
+    max_body_bytes: int = 8 * 1024 * 1024
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.plant_tz)

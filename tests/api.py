@@ -1,0 +1,184 @@
+"""Test helpers: an HTTP client per user, and a small plant built in the test database."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from aiohttp import ClientSession
+from argon2 import PasswordHasher
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db.models import (
+    Asset,
+    AssetCategory,
+    Location,
+    MaintenanceType,
+    User,
+    WorkOrder,
+    WorkOrderStep,
+    category_maintenance_types,
+    work_order_assets,
+)
+
+BASE = "/mantenimiento"
+PASSWORD = "s3cret-pass"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Any
+    body: Any
+
+
+@dataclass
+class Api:
+    """Calls the gateway as one user; paths are relative to the base path."""
+
+    http: ClientSession
+    token: str | None
+    user: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return int(self.user["id"])
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        allow_redirects: bool = True,
+    ) -> Response:
+        all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        all_headers.update(headers or {})
+        url = path if path.startswith("/") and path.startswith(BASE) else BASE + path
+        async with self.http.request(
+            method, url, json=json, data=data, params=params, headers=all_headers,
+            allow_redirects=allow_redirects,
+        ) as response:
+            raw = await response.read()
+            body = await response.json(content_type=None) if raw else None
+            return Response(response.status, response.headers, body)
+
+    async def get(self, path: str, **params: Any) -> Response:
+        return await self.request("GET", path, params=params or None)
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> Response:
+        return await self.request("POST", path, json=json, **kwargs)
+
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Plant:
+    db: AsyncEngine
+    http: ClientSession
+    api: dict[str, Api]
+    locations: dict[str, int]
+    assets: list[int]
+    category_id: int
+    maintenance_type_id: int
+
+    @classmethod
+    async def create(cls, db: AsyncEngine, http: ClientSession) -> Plant:
+        hashed = PasswordHasher().hash(PASSWORD)
+        people = {
+            "ADMIN": ("admin", "Ana Admin", "ADMIN"),
+            "PLANIFICADOR": ("planner", "Pedro Planificador", "PLANIFICADOR"),
+            "TECNICO": ("tech", "Tomás Técnico", "TECNICO"),
+            "TECNICO2": ("tech2", "Teresa Técnica", "TECNICO"),
+            "SOLICITANTE": ("requester", "Sara Solicitante", "SOLICITANTE"),
+        }
+        async with db.begin() as conn:
+            await conn.execute(
+                insert(User),
+                [
+                    {"username": u, "full_name": n, "role": r, "password_hash": hashed}
+                    for u, n, r in people.values()
+                ],
+            )
+            plant_id = await _insert(conn, Location, code="PLT", name="Planta", parent_id=None)
+            area_id = await _insert(conn, Location, code="PLT-A", name="Área A", parent_id=plant_id)
+            line_id = await _insert(conn, Location, code="PLT-A-L1", name="Línea 1", parent_id=area_id)
+            other_id = await _insert(conn, Location, code="PLT-B", name="Área B", parent_id=plant_id)
+            type_id = await _insert(conn, MaintenanceType, name="Mecánico")
+            category_id = await _insert(conn, AssetCategory, name="Bombas")
+            await conn.execute(
+                insert(category_maintenance_types).values(
+                    category_id=category_id, maintenance_type_id=type_id
+                )
+            )
+            assets = [
+                await _insert(conn, Asset, code=code, name=name, location_id=loc,
+                              category_id=category_id)
+                for code, name, loc in (
+                    ("BOMBA-01", "Bomba centrífuga 01", line_id),
+                    ("BOMBA-02", "Bomba centrífuga 02", line_id),
+                    ("BOMBA-03", "Bomba de vacío 03", other_id),
+                )
+            ]
+        api = {}
+        for key, (username, _, _) in people.items():
+            async with http.post(
+                f"{BASE}/auth/token/", json={"username": username, "password": PASSWORD}
+            ) as response:
+                assert response.status == 200, await response.text()
+                login = await response.json()
+            api[key] = Api(http, login["token"], login["user"])
+        return cls(
+            db, http, api,
+            {"plant": plant_id, "area": area_id, "line": line_id, "other": other_id},
+            assets, category_id, type_id,
+        )
+
+    async def work_order(
+        self,
+        *,
+        status: str = "PENDIENTE",
+        type: str = "PREVENTIVA",
+        technician_id: int | None = None,
+        assets: list[int] | None = None,
+        start: datetime | None = None,
+        duration: timedelta = timedelta(hours=2),
+        title: str | None = None,
+        notes: str = "",
+        steps: int = 2,
+        actual_start: datetime | None = None,
+    ) -> int:
+        start = start or datetime(2030, 1, 1, 8, tzinfo=timezone.utc) + timedelta(
+            hours=next(_counter)
+        )
+        async with self.db.begin() as conn:
+            order_id = await _insert(
+                conn, WorkOrder, type=type, status=status, title=title or f"Orden {start:%H%M}",
+                scheduled_start=start, scheduled_end=start + duration, notes=notes,
+                technician_id=technician_id, actual_start=actual_start,
+            )
+            await conn.execute(
+                insert(work_order_assets),
+                [{"work_order_id": order_id, "asset_id": a} for a in (assets or self.assets[:1])],
+            )
+            if steps:
+                await conn.execute(
+                    insert(WorkOrderStep),
+                    [{"work_order_id": order_id, "position": i, "description": f"Paso {i}"}
+                     for i in range(1, steps + 1)],
+                )
+        return order_id
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.db.connect() as conn:
+            return (await conn.execute(text(sql), params)).scalar()
+
+
+async def _insert(conn: Any, model: Any, **values: Any) -> int:
+    return (await conn.execute(insert(model).values(**values).returning(model.id))).scalar_one()

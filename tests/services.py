@@ -1,0 +1,70 @@
+"""Where the tests find PostgreSQL and RabbitMQ: the configured URLs (or the stock loopback
+ports) when they answer, otherwise containers started with testcontainers."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import aio_pika
+import asyncpg
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    database_url: str  # SQLAlchemy form, pointing at a maintenance database (e.g. `postgres`)
+    amqp_url: str
+
+
+def plain_url(database_url: str) -> str:
+    """The asyncpg form of a SQLAlchemy URL."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def with_database(database_url: str, name: str) -> str:
+    base, _, _ = database_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _postgres_answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(plain_url(url), timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+async def _rabbitmq_answers(url: str) -> bool:
+    try:
+        connection = await aio_pika.connect(url, timeout=3)
+    except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError):
+        return False
+    await connection.close()
+    return True
+
+
+@contextlib.contextmanager
+def service_urls() -> Iterator[ServiceUrls]:
+    database_url = (
+        os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    )
+    amqp_url = os.environ.get("TEST_AMQP_URL") or os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL
+    with contextlib.ExitStack() as stack:
+        if not asyncio.run(_postgres_answers(database_url)):
+            from testcontainers.postgres import PostgresContainer
+
+            pg = stack.enter_context(PostgresContainer("postgres:16-alpine", driver="asyncpg"))
+            database_url = pg.get_connection_url()
+        if not asyncio.run(_rabbitmq_answers(amqp_url)):
+            from testcontainers.rabbitmq import RabbitMqContainer
+
+            mq = stack.enter_context(RabbitMqContainer("rabbitmq:3.13-management"))
+            params = mq.get_connection_params()
+            amqp_url = f"amqp://guest:guest@{params.host}:{params.port}/"
+        yield ServiceUrls(database_url, amqp_url)

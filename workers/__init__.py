@@ -1,0 +1,1 @@
+"""Workers: consume commands and events from RabbitMQ and write PostgreSQL."""

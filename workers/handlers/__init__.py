@@ -1,0 +1,10 @@
+"""Every command handler, by command class: one dict per area, merged here."""
+from __future__ import annotations
+
+from shared.messages import Command
+from workers.dispatcher import Handler
+from workers.handlers import work_orders
+
+COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    **work_orders.HANDLERS,
+}

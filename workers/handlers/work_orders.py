@@ -1,0 +1,68 @@
+"""Handlers of commands on one work order."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from shared.db.models import WorkOrder
+from shared.domain.work_orders import OrderState, plan_status_update
+from shared.enums import Role, WorkOrderStatus
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.messages import events, success
+from shared.messages.work_orders import UpdateWorkOrder
+from workers import history
+from workers.uow import UnitOfWork
+
+wo = WorkOrder.__table__
+
+
+async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
+    row = (
+        await uow.session.execute(
+            select(wo.c.status, wo.c.notes, wo.c.actual_start, wo.c.actual_end,
+                   wo.c.technician_id, wo.c.version)
+            .where(wo.c.id == cmd.work_order_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"work order {cmd.work_order_id} not found")
+    if not uow.is_planner and not (
+        uow.actor.role == Role.TECNICO and row.technician_id == uow.actor.user_id
+    ):
+        raise Forbidden("only planners or the assigned technician may update this order")
+    if cmd.version is not None and cmd.version != row.version:
+        raise Conflict(f"stale version {cmd.version}: the order is at version {row.version}")
+
+    current = OrderState(WorkOrderStatus(row.status), row.actual_start, row.actual_end)
+    changes = plan_status_update(current, cmd.status, cmd.actual_start, cmd.actual_end, uow.now())
+    lines: list[tuple[int, str, dict[str, Any]]] = []
+    if "status" in changes:
+        lines.append((cmd.work_order_id, "estado", {"from": row.status, "to": changes["status"]}))
+    if cmd.notes is not None and cmd.notes != row.notes:
+        changes["notes"] = cmd.notes
+        lines.append((cmd.work_order_id, "notas", {}))
+    if not changes:
+        return success("Sin cambios", version=row.version)
+
+    version = row.version + 1
+    await uow.session.execute(
+        update(wo).where(wo.c.id == cmd.work_order_id).values(**changes, version=version)
+    )
+    await history.record(uow, lines)
+    if "status" in changes:
+        uow.emit(
+            events.OT_STATUS,
+            {
+                "work_order_id": cmd.work_order_id,
+                "from": row.status,
+                "to": changes["status"],
+                "technician_id": row.technician_id,
+                "changed_by": uow.actor.user_id,
+            },
+        )
+    return success("Orden actualizada", version=version)
+
+
+HANDLERS = {UpdateWorkOrder: update_work_order}

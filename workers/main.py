@@ -1,0 +1,28 @@
+"""A worker process's life: start, serve until SIGTERM/SIGINT, finish what is in hand, stop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from prometheus_client import start_http_server
+
+from shared.settings import Settings
+from workers.runner import Worker
+
+log = logging.getLogger(__name__)
+
+
+async def run_worker(settings: Settings, groups: list[str]) -> None:
+    worker = Worker(settings, groups)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.http_host)
+    await worker.start()
+    log.info("worker consuming %s", ", ".join(groups))
+    await stop.wait()
+    log.info("stopping: finishing messages in hand")
+    await worker.stop()

@@ -1,0 +1,152 @@
+"""A worker process: consumes the chosen queue groups and answers commands.
+
+Ack after commit, then reply. A domain error is an answer like any other. An unexpected error is
+retried (the message goes back to the queue after a short pause) until the queue's delivery
+limit dead-letters it; its last attempt tells the caller it failed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db.engine import create_engine, create_sessionmaker
+from shared.enums import CommandStatus
+from shared.messages import Actor, Reply
+from shared.messaging.connection import Broker
+from shared.messaging.publishing import json_message
+from shared.messaging.topology import declare_topology, queue_specs
+from shared.settings import Settings
+from workers.dispatcher import Dispatcher, PoisonMessage
+from workers.handlers import COMMAND_HANDLERS
+from workers.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+COMMAND_GROUPS = ("ordenes", "generacion")
+INTERNAL_ERROR = Reply(
+    status=CommandStatus.ERROR,
+    http_status=500,
+    body={"status": "error", "message": "the command failed; it was set aside for review",
+          "errors": []},
+)
+
+
+def validate_groups(groups: list[str]) -> list[str]:
+    known = [group for group in queue_specs() if group in COMMAND_GROUPS]
+    unknown = [group for group in groups if group not in known]
+    if unknown or not groups:
+        raise ValueError(f"unknown queue group(s) {unknown}; choose from {known}")
+    return groups
+
+
+class Worker:
+    def __init__(self, settings: Settings, groups: list[str]) -> None:
+        self._settings = settings
+        self._groups = validate_groups(groups)
+        self._engine: AsyncEngine = create_engine(settings)
+        sessionmaker = create_sessionmaker(self._engine)
+        self._dispatcher = Dispatcher(sessionmaker, settings, COMMAND_HANDLERS)
+        self.relay = OutboxRelay(sessionmaker, settings)
+        self.broker = Broker(settings, [self._setup, self.relay.setup])
+        self._channel: AbstractChannel | None = None
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._relay_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.broker.start()
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+
+    async def _setup(self, connection: AbstractRobustConnection) -> None:
+        self._channel = await connection.channel(publisher_confirms=True)
+        await self._channel.set_qos(prefetch_count=self._settings.worker_prefetch)
+        topology = await declare_topology(self._channel, self._settings)
+        for group in self._groups:
+            queue = topology.queues[group]
+            self._consumers.append((queue, await queue.consume(self._on_message)))
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        try:
+            await self._handle(message)
+        finally:
+            self._in_flight.discard(task)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        try:
+            headers = message.headers
+            actor = Actor(user_id=headers["x-user-id"], role=headers["x-user-role"])
+            command_id = uuid.UUID(message.message_id or "")
+            request_hash = headers.get("x-request-hash")
+            reply = await self._dispatcher.dispatch(
+                message.type or message.routing_key or "",
+                message.body,
+                command_id,
+                actor,
+                str(request_hash) if request_hash else None,
+            )
+        except (PoisonMessage, KeyError, ValueError, ValidationError) as exc:
+            log.error("dead-lettering message %s: %r", message.message_id, exc)
+            await message.reject(requeue=False)
+            return
+        except Exception:
+            await self._retry_or_dead_letter(message)
+            return
+        await message.ack()
+        await self._reply(message, reply)
+        if reply.status == CommandStatus.SUCCESS:
+            self.relay.poke()
+
+    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
+        deliveries = int(message.headers.get("x-delivery-count", 0) or 0) + 1
+        log.exception("command %s failed (delivery %d)", message.message_id, deliveries)
+        if deliveries >= self._settings.delivery_limit:
+            await message.reject(requeue=False)
+            await self._reply(message, INTERNAL_ERROR)
+            return
+        # A pause before requeueing lets a passing outage (database restart) end.
+        await asyncio.sleep(min(0.25 * 2**deliveries, 5.0))
+        await message.nack(requeue=True)
+
+    async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
+        if not message.reply_to or self._channel is None:
+            return
+        await self._channel.default_exchange.publish(
+            json_message(
+                reply.model_dump_json().encode(),
+                message_id=uuid.uuid4().hex,
+                correlation_id=message.correlation_id,
+                persistent=False,
+            ),
+            routing_key=message.reply_to,
+            mandatory=False,
+            timeout=self._settings.publish_timeout_s,
+        )
+
+    async def stop(self) -> None:
+        """Stop taking messages, finish the ones in hand, then close."""
+        for queue, tag in self._consumers:
+            try:
+                await queue.cancel(tag)
+            except Exception:  # the channel may already be gone; nothing left to cancel
+                log.debug("cancel of %s failed", tag, exc_info=True)
+        self._consumers.clear()
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=30)
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            await asyncio.gather(self._relay_task, return_exceptions=True)
+        await self.broker.close()
+        await self._engine.dispose()
