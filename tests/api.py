@@ -52,7 +52,7 @@ class Api:
         path: str,
         *,
         json: Any = None,
-        data: bytes | None = None,
+        data: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         allow_redirects: bool = True,
@@ -65,7 +65,8 @@ class Api:
             allow_redirects=allow_redirects,
         ) as response:
             raw = await response.read()
-            body = await response.json(content_type=None) if raw else None
+            is_json = response.content_type == "application/json"
+            body = await response.json() if raw and is_json else (raw.decode() or None)
             return Response(response.status, response.headers, body)
 
     async def get(self, path: str, **params: Any) -> Response:
@@ -176,7 +177,8 @@ class Plant:
         return order_id
 
     async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.db.connect() as conn:
+        """Run one statement (committed) and return its first column of the first row."""
+        async with self.db.begin() as conn:
             return (await conn.execute(text(sql), params)).scalar()
 
 

@@ -1,0 +1,34 @@
+# `make run` serves the demo plant; `make test` runs the whole suite. Both set everything up.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install services run test bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Checks PostgreSQL and RabbitMQ at DATABASE_URL / AMQP_URL. Where they don't answer and a
+# Docker engine works, starts them with docker compose; otherwise says so and stops.
+services: install
+	@$(PY) -m shared.preflight --quiet || { \
+	  if docker info >/dev/null 2>&1; then \
+	    echo "starting postgres and rabbitmq with docker compose"; \
+	    docker compose up -d --wait postgres rabbitmq; \
+	  else \
+	    $(PY) -m shared.preflight; exit 1; \
+	  fi; }
+
+run: services
+	@$(PY) -m shared.preflight --create-database
+	$(VENV)/bin/mantenimiento migrate
+	$(VENV)/bin/mantenimiento demo-data
+	$(VENV)/bin/mantenimiento run
+
+test: services
+	$(PY) -m pytest $(PYTEST_ARGS)

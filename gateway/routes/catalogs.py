@@ -1,0 +1,148 @@
+"""Catalogs: locations, categories, maintenance types, frequencies, assets, technicians (reads),
+and their ADMIN administration (`…/guardar/` commands, users included)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway import commands
+from gateway.auth import current_user
+from gateway.http import cached_json, json_response, parse_query
+from gateway.keys import ENGINE
+from gateway.pagination import PageQuery, bad_cursor, decode_cursor, page_headers
+from gateway.queries import catalogs as queries
+from shared.enums import Role
+from shared.errors import NotFound
+from shared.messages import Command
+from shared.messages.catalogs import (
+    SaveAsset,
+    SaveCategory,
+    SaveFrequency,
+    SaveLocation,
+    SaveMaintenanceType,
+    SaveUser,
+)
+
+routes = web.RouteTableDef()
+
+READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
+# Requesters pick the asset (and its location) of the notices they file.
+PICKERS = (*READERS, Role.SOLICITANTE)
+
+
+class AssetQuery(PageQuery):
+    q: str | None = Field(None, max_length=200)
+    location_id: int | None = None
+    category_id: int | None = None
+
+
+async def _list(
+    request: web.Request,
+    roles: tuple[Role, ...],
+    query: Callable[[AsyncConnection], Awaitable[list[dict[str, Any]]]],
+) -> web.Response:
+    current_user(request, *roles)
+    async with request.app[ENGINE].connect() as conn:
+        return json_response(await query(conn))
+
+
+@routes.get("/mantenimiento/ubicaciones/")
+async def locations(request: web.Request) -> web.Response:
+    return await _list(request, PICKERS, queries.locations)
+
+
+@routes.get("/mantenimiento/categorias/")
+async def categories(request: web.Request) -> web.Response:
+    return await _list(request, READERS, queries.categories)
+
+
+@routes.get("/mantenimiento/tipos-mantenimiento/")
+async def maintenance_types(request: web.Request) -> web.Response:
+    return await _list(request, READERS, queries.maintenance_types)
+
+
+@routes.get("/mantenimiento/frecuencias/")
+async def frequencies(request: web.Request) -> web.Response:
+    return await _list(request, READERS, queries.frequencies)
+
+
+@routes.get("/mantenimiento/tecnicos/")
+async def technicians(request: web.Request) -> web.Response:
+    return await _list(request, READERS, queries.technicians)
+
+
+def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
+    key = decode_cursor(cursor, 2)
+    if key is None:
+        return None
+    code, asset_id = key
+    if not isinstance(code, str) or not isinstance(asset_id, int) or isinstance(asset_id, bool):
+        raise bad_cursor()
+    return code, asset_id
+
+
+@routes.get("/mantenimiento/activos/")
+async def assets(request: web.Request) -> web.Response:
+    current_user(request, *PICKERS)
+    query = parse_query(request, AssetQuery)
+    after = _asset_cursor(query.cursor)
+    filters = queries.AssetFilters(
+        q=query.q, location_id=query.location_id, category_id=query.category_id
+    )
+    async with request.app[ENGINE].connect() as conn:
+        rows, total = await queries.search_assets(conn, filters, after=after, limit=query.limit + 1)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_key = (rows[-1]["code"], rows[-1]["id"]) if more else None
+    return json_response(rows, headers=page_headers(request, total, next_key))
+
+
+@routes.get(r"/mantenimiento/activos/{id:\d+}/")
+async def asset(request: web.Request) -> web.Response:
+    current_user(request, *PICKERS)
+    asset_id = int(request.match_info["id"])
+    async with request.app[ENGINE].connect() as conn:
+        found = await queries.asset(conn, asset_id)
+    if found is None:
+        raise NotFound(f"asset {asset_id} not found")
+    return cached_json(request, found)
+
+
+async def _save(request: web.Request, model: type[Command]) -> web.Response:
+    # The worker checks the role again: it does not trust the transport.
+    current_user(request, Role.ADMIN)
+    return await commands.send(request, await commands.parse(request, model))
+
+
+@routes.post("/mantenimiento/ubicaciones/guardar/")
+async def save_location(request: web.Request) -> web.Response:
+    return await _save(request, SaveLocation)
+
+
+@routes.post("/mantenimiento/categorias/guardar/")
+async def save_category(request: web.Request) -> web.Response:
+    return await _save(request, SaveCategory)
+
+
+@routes.post("/mantenimiento/tipos-mantenimiento/guardar/")
+async def save_maintenance_type(request: web.Request) -> web.Response:
+    return await _save(request, SaveMaintenanceType)
+
+
+@routes.post("/mantenimiento/frecuencias/guardar/")
+async def save_frequency(request: web.Request) -> web.Response:
+    return await _save(request, SaveFrequency)
+
+
+@routes.post("/mantenimiento/activos/guardar/")
+async def save_asset(request: web.Request) -> web.Response:
+    return await _save(request, SaveAsset)
+
+
+@routes.post("/mantenimiento/usuarios/guardar/")
+async def save_user(request: web.Request) -> web.Response:
+    return await _save(request, SaveUser)
