@@ -55,6 +55,8 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     for key in request.query.keys():
         if key in model.model_fields:
             values = request.query.getall(key)
+            if any("\x00" in value for value in values):
+                raise _nul_error(["query", key])
             data[key] = values if len(values) > 1 else values[0]
     try:
         return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
@@ -71,9 +73,16 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest("the body is not valid JSON") from exc
+    # Valid JSON, but PostgreSQL text cannot hold NUL: refuse it here rather than fail later.
+    if b"\\u0000" in raw:
+        raise _nul_error(["body"])
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", [{"loc": ["body"], "msg": "not an object"}])
     return data
+
+
+def _nul_error(loc: list[str | int]) -> Invalid:
+    return Invalid("text may not contain NUL characters", [{"loc": loc, "msg": "NUL character"}])
 
 
 def parse_model(request: web.Request, model: type[M], data: dict[str, Any]) -> M:

@@ -87,10 +87,10 @@ def _where(filters: Filters, tz: ZoneInfo) -> tuple[list[str], dict[str, Any]]:
     if filters.q:
         params["q"] = _like(filters.q)
         clauses.append(
-            "((wo.code || ' ' || wo.title || ' ' || wo.notes) ILIKE :q"
+            "(wo.search_text ILIKE :q"
             " OR u.full_name ILIKE :q"
             " OR EXISTS (SELECT 1 FROM work_order_assets qa JOIN assets a ON a.id = qa.asset_id"
-            "            WHERE qa.work_order_id = wo.id AND (a.code || ' ' || a.name) ILIKE :q))"
+            "            WHERE qa.work_order_id = wo.id AND a.search_text ILIKE :q))"
         )
     if filters.statuses:
         params["statuses"] = list(filters.statuses)

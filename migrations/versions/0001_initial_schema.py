@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 17:30:25.156406
+Create Date: 2026-11-27 17:39:14.208935
 """
 from __future__ import annotations
 
@@ -107,6 +107,7 @@ def upgrade() -> None:
     sa.Column('location_id', sa.Integer(), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), server_default=sa.text('true'), nullable=False),
+    sa.Column('search_text', sa.Text(), sa.Computed("code || ' ' || name", persisted=True), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['asset_categories.id'], name=op.f('fk_assets_category_id_asset_categories'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_assets_location_id_locations'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assets')),
@@ -114,7 +115,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_assets_category_id'), 'assets', ['category_id'], unique=False)
     op.create_index(op.f('ix_assets_location_id'), 'assets', ['location_id'], unique=False)
-    op.create_index('ix_assets_search_trgm', 'assets', [sa.literal_column("(code || ' ' || name) gin_trgm_ops")], unique=False, postgresql_using='gin')
+    op.create_index('ix_assets_search_trgm', 'assets', ['search_text'], unique=False, postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
     op.create_table('category_maintenance_types',
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('maintenance_type_id', sa.Integer(), nullable=False),
@@ -213,6 +214,7 @@ def upgrade() -> None:
     sa.Column('program_id', sa.Integer(), nullable=True),
     sa.Column('aviso_id', sa.Integer(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('search_text', sa.Text(), sa.Computed("code || ' ' || title || ' ' || notes", persisted=True), nullable=False),
     sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -230,7 +232,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_work_orders_program_id'), 'work_orders', ['program_id'], unique=False)
     op.create_index(op.f('ix_work_orders_routine_id'), 'work_orders', ['routine_id'], unique=False)
     op.create_index('ix_work_orders_schedule', 'work_orders', ['scheduled_start', 'id'], unique=False)
-    op.create_index('ix_work_orders_search_trgm', 'work_orders', [sa.literal_column("(code || ' ' || title || ' ' || notes) gin_trgm_ops")], unique=False, postgresql_using='gin')
+    op.create_index('ix_work_orders_search_trgm', 'work_orders', ['search_text'], unique=False, postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
     op.create_index('ix_work_orders_status_schedule', 'work_orders', ['status', 'scheduled_start', 'id'], unique=False)
     op.create_index('ix_work_orders_technician_schedule', 'work_orders', ['technician_id', 'scheduled_start'], unique=False)
     op.create_table('avisos',
@@ -362,7 +364,7 @@ def downgrade() -> None:
     op.drop_table('avisos')
     op.drop_index('ix_work_orders_technician_schedule', table_name='work_orders')
     op.drop_index('ix_work_orders_status_schedule', table_name='work_orders')
-    op.drop_index('ix_work_orders_search_trgm', table_name='work_orders', postgresql_using='gin')
+    op.drop_index('ix_work_orders_search_trgm', table_name='work_orders', postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
     op.drop_index('ix_work_orders_schedule', table_name='work_orders')
     op.drop_index(op.f('ix_work_orders_routine_id'), table_name='work_orders')
     op.drop_index(op.f('ix_work_orders_program_id'), table_name='work_orders')
@@ -381,7 +383,7 @@ def downgrade() -> None:
     op.drop_table('command_log')
     op.drop_index(op.f('ix_category_maintenance_types_maintenance_type_id'), table_name='category_maintenance_types')
     op.drop_table('category_maintenance_types')
-    op.drop_index('ix_assets_search_trgm', table_name='assets', postgresql_using='gin')
+    op.drop_index('ix_assets_search_trgm', table_name='assets', postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
     op.drop_index(op.f('ix_assets_location_id'), table_name='assets')
     op.drop_index(op.f('ix_assets_category_id'), table_name='assets')
     op.drop_table('assets')

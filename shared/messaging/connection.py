@@ -13,6 +13,8 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RECONNECT_INTERVAL_S = 1.0
+
 OnConnect = Callable[[AbstractRobustConnection], Awaitable[None]]
 
 
@@ -46,7 +48,9 @@ class Broker:
         while True:
             try:
                 self._connection = await aio_pika.connect_robust(
-                    self._settings.amqp_url, timeout=self._settings.publish_timeout_s
+                    self._settings.amqp_url,
+                    timeout=self._settings.publish_timeout_s,
+                    reconnect_interval=RECONNECT_INTERVAL_S,
                 )
                 break
             except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError) as exc:

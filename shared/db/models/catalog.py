@@ -1,7 +1,7 @@
 """Plant catalogs: the location tree, asset categories, maintenance types, assets, frequencies."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, text
+from sqlalchemy import Computed, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, enum_check
@@ -51,8 +51,9 @@ class Asset(Base):
     __table_args__ = (
         Index(
             "ix_assets_search_trgm",
-            text("(code || ' ' || name) gin_trgm_ops"),
+            "search_text",
             postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
     )
 
@@ -66,6 +67,8 @@ class Asset(Base):
         ForeignKey("asset_categories.id", ondelete="RESTRICT"), index=True
     )
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # What `q` searches with trigram ILIKE; kept by PostgreSQL.
+    search_text: Mapped[str] = mapped_column(Text, Computed("code || ' ' || name", persisted=True))
 
 
 class Frequency(Base):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Computed,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -46,8 +47,9 @@ class WorkOrder(Base):
         Index("ix_work_orders_technician_schedule", "technician_id", "scheduled_start"),
         Index(
             "ix_work_orders_search_trgm",
-            text("(code || ' ' || title || ' ' || notes) gin_trgm_ops"),
+            "search_text",
             postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
     )
 
@@ -73,6 +75,8 @@ class WorkOrder(Base):
         ForeignKey("avisos.id", ondelete="SET NULL", use_alter=True), index=True
     )
     due_date: Mapped[date | None] = mapped_column(Date)
+    # What `q` searches with trigram ILIKE; kept by PostgreSQL.
+    search_text: Mapped[str] = mapped_column(Text, Computed("code || ' ' || title || ' ' || notes", persisted=True))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -1,0 +1,221 @@
+"""The command path's reliability: redelivery, late replies (202), poison messages, and a
+broker or database that goes away and comes back."""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from yarl import URL
+
+from gateway.app import create_app
+from gateway.keys import RPC
+from shared.messages import Reply
+from shared.messaging.topology import COMMANDS, Names, declare_topology, delete_topology
+from shared.settings import Settings
+from tests.api import Api, Plant
+from tests.proxy import TcpProxy
+from workers.runner import Worker
+
+
+async def order_state(plant: Plant, order: int) -> tuple[str, int, int]:
+    notes = await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
+    version = await plant.scalar("SELECT version FROM work_orders WHERE id = :id", id=order)
+    lines = await plant.scalar(
+        "SELECT count(*) FROM work_order_events WHERE work_order_id = :id", id=order)
+    return notes, version, lines
+
+
+@pytest.fixture
+async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
+    """Starts extra gateways with other settings; yields a factory of logged-in clients."""
+    servers: list[TestServer] = []
+    sessions: list[ClientSession] = []
+
+    async def start(settings: Settings) -> tuple[Api, TestServer]:
+        server = TestServer(create_app(settings), host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        session = ClientSession(base_url=str(server.make_url("/")))
+        sessions.append(session)
+        return Api(session, planner.token, planner.user), server
+
+    yield start
+    for session in sessions:
+        await session.close()
+    for server in servers:
+        await server.close()
+
+
+async def test_a_command_delivered_twice_is_applied_once(settings: Settings, plant: Plant,
+                                                         planner: Api) -> None:
+    order = await plant.work_order()
+    connection = await aio_pika.connect(settings.amqp_url)
+    channel = await connection.channel()
+    replies = await channel.declare_queue(exclusive=True)
+    exchange = await channel.get_exchange(Names(settings.amqp_namespace)(COMMANDS))
+    message = aio_pika.Message(
+        f'{{"work_order_id": {order}, "notes": "una sola vez"}}'.encode(),
+        message_id=str(uuid.uuid4()), type="ot.actualizar", correlation_id="c",
+        reply_to=replies.name, content_type="application/json",
+        headers={"x-user-id": str(planner.id), "x-user-role": "PLANIFICADOR"},
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+    await exchange.publish(message, "ot.actualizar")
+    await exchange.publish(message, "ot.actualizar")
+    answers = []
+    async with replies.iterator() as messages:
+        async for incoming in messages:
+            answers.append(Reply.model_validate_json(incoming.body))
+            await incoming.ack()
+            if len(answers) == 2:
+                break
+    await connection.close()
+    assert answers[0] == answers[1] and answers[0].http_status == 200
+    assert await order_state(plant, order) == ("una sola vez", 2, 1)
+
+
+async def test_late_reply_answers_202_and_completes_when_the_worker_returns(
+    settings: Settings, plant: Plant, planner: Api, gateway_for
+) -> None:  # type: ignore[no-untyped-def]
+    # A namespace of its own whose worker is not running yet, on the same database.
+    offline = settings.model_copy(
+        update={"amqp_namespace": f"{settings.amqp_namespace}_late", "command_timeout_s": 0.5})
+    api, _ = await gateway_for(offline)
+    await _wait_ready(api)
+    order = await plant.work_order()
+    try:
+        response = await api.post(f"/ot/{order}/actualizar/", {"notes": "más tarde"})
+        assert response.status == 202, response.body
+        command_id = response.body["command_id"]
+        assert response.body["status"] == "accepted"
+        assert response.headers["Location"] == f"/mantenimiento/comandos/{command_id}/"
+        pending = await api.get(f"/comandos/{command_id}/")
+        assert pending.body == {"status": "pending", "http_status": 202, "result": None}
+        assert (await order_state(plant, order))[0] == ""
+
+        worker = Worker(offline, ["ordenes"])
+        await worker.start()
+        try:
+            for _ in range(100):
+                done = await api.get(f"/comandos/{command_id}/")
+                if done.body["status"] != "pending":
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await worker.stop()
+        assert done.body["status"] == "success" and done.body["http_status"] == 200
+        assert done.body["result"]["message"] == "Orden actualizada"
+        assert (await order_state(plant, order))[0] == "más tarde"
+        # Someone else may not see it.
+        other = plant.api["TECNICO"]
+        assert (await other.get(f"/comandos/{command_id}/")).status == 404
+    finally:
+        connection = await aio_pika.connect(settings.amqp_url)
+        await delete_topology(await connection.channel(), offline)
+        await connection.close()
+
+
+async def test_unknown_command_id_is_404(planner: Api) -> None:
+    assert (await planner.get(f"/comandos/{uuid.uuid4()}/")).status == 404
+    assert (await planner.get("/comandos/not-a-uuid/")).status == 404
+
+
+async def test_a_message_without_sender_is_dead_lettered(settings: Settings, worker: Worker) -> None:
+    connection = await aio_pika.connect(settings.amqp_url)
+    channel = await connection.channel()
+    topology = await declare_topology(channel, settings)
+    message_id = str(uuid.uuid4())
+    await topology.exchanges[COMMANDS].publish(
+        aio_pika.Message(b'{"work_order_id": 1}', message_id=message_id, type="ot.actualizar"),
+        "ot.actualizar",
+    )
+    dead = await channel.get_queue(Names(settings.amqp_namespace)("ordenes.invalidos"))
+    found = None
+    for _ in range(50):
+        found = await dead.get(no_ack=True, fail=False)
+        if found is not None and found.message_id == message_id:
+            break
+        await asyncio.sleep(0.1)
+    await connection.close()
+    assert found is not None and found.message_id == message_id
+
+
+async def _wait_ready(api: Api, expected: int = 200) -> None:
+    for _ in range(100):
+        if (await api.get("/health/ready/")).status == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the gateway never became ready")
+
+
+async def test_broker_down_is_503_quickly_and_the_gateway_recovers(
+    settings: Settings, plant: Plant, gateway_for
+) -> None:  # type: ignore[no-untyped-def]
+    url = URL(settings.amqp_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5672)
+    await proxy.start()
+    proxied = settings.model_copy(update={"amqp_url": str(url.with_port(proxy.port))})
+    api, _ = await gateway_for(proxied)
+    await _wait_ready(api)
+    order = await plant.work_order()
+    assert (await api.post(f"/ot/{order}/actualizar/", {"notes": "antes"})).status == 200
+
+    await proxy.cut()
+    await _wait_ready(api, expected=503)
+    started = time.perf_counter()
+    down = await api.post(f"/ot/{order}/actualizar/", {"notes": "durante"})
+    assert down.status == 503 and down.headers["Retry-After"]
+    assert time.perf_counter() - started < 1.0
+    assert (await api.get(f"/ot/{order}/")).status == 200  # reads go on
+
+    await proxy.restore()
+    await _wait_ready(api)
+    back = await api.post(f"/ot/{order}/actualizar/", {"notes": "después"})
+    assert back.status == 200, back.body
+    assert (await order_state(plant, order))[0] == "después"
+    await proxy.cut()
+
+
+async def test_database_down_is_503_and_the_gateway_recovers(
+    settings: Settings, plant: Plant, gateway_for
+) -> None:  # type: ignore[no-untyped-def]
+    url = URL(settings.database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = settings.model_copy(
+        update={"database_url": str(url.with_port(proxy.port)), "db_connect_timeout_s": 1.0})
+    api, _ = await gateway_for(proxied)
+    order = await plant.work_order()
+    assert (await api.get(f"/ot/{order}/")).status == 200
+
+    await proxy.cut()
+    started = time.perf_counter()
+    for _ in range(2):  # the first request may find a dead pooled connection
+        down = await api.get(f"/ot/{order}/")
+        assert down.status == 503, down.body
+        assert down.body["status"] == "error" and down.headers["Retry-After"]
+    assert time.perf_counter() - started < 5.0
+    assert (await api.get("/health/ready/")).status == 503
+
+    await proxy.restore()
+    for _ in range(20):
+        response = await api.get(f"/ot/{order}/")
+        if response.status == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert response.status == 200
+    await proxy.cut()
+
+
+async def test_nul_characters_are_refused_before_the_database(plant: Plant,
+                                                              planner: Api) -> None:
+    order = await plant.work_order()
+    response = await planner.post(f"/ot/{order}/actualizar/", {"notes": "a\u0000b"})
+    assert response.status == 422
+    assert (await planner.get("/ot/", q="a\x00b")).status == 422
