@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 
 from aio_pika.abc import (
@@ -16,6 +17,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,6 +35,12 @@ from workers.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
+COMMANDS_HANDLED = Counter(
+    "mantenimiento_commands_total", "Commands answered by this worker", ["kind", "http_status"]
+)
+COMMAND_SECONDS = Histogram(
+    "mantenimiento_command_seconds", "Time from delivery to ack of a command", ["kind"]
+)
 INTERNAL_ERROR = Reply(
     status=CommandStatus.ERROR,
     http_status=500,
@@ -85,13 +93,15 @@ class Worker:
             self._in_flight.discard(task)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
+        started = time.perf_counter()
+        kind = message.type or message.routing_key or ""
         try:
             headers = message.headers
             actor = Actor(user_id=headers["x-user-id"], role=headers["x-user-role"])
             command_id = uuid.UUID(message.message_id or "")
             request_hash = headers.get("x-request-hash")
             reply = await self._dispatcher.dispatch(
-                message.type or message.routing_key or "",
+                kind,
                 message.body,
                 command_id,
                 actor,
@@ -105,6 +115,8 @@ class Worker:
             await self._retry_or_dead_letter(message)
             return
         await message.ack()
+        COMMAND_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
         await self._reply(message, reply)
         if reply.status == CommandStatus.SUCCESS:
             self.relay.poke()

@@ -1,0 +1,103 @@
+"""The `mantenimiento` command line as separate processes: worker, gateway, users, migrations."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from aiohttp import ClientSession
+
+from shared.messaging.topology import delete_topology
+from shared.settings import Settings
+from tests.api import Api, Plant
+
+CLI = [sys.executable, "-m", "shared.cli"]
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        AMQP_URL=settings.amqp_url,
+        AMQP_NAMESPACE=settings.amqp_namespace,
+        WORKER_METRICS_PORT="0",
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
+    own = settings.model_copy(update={"amqp_namespace": f"{settings.amqp_namespace}_cli"})
+    yield own
+    connection = await aio_pika.connect(settings.amqp_url)
+    await delete_topology(await connection.channel(), own)
+    await connection.close()
+
+
+async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
+    own_namespace: Settings, plant: Plant, planner: Api
+) -> None:
+    port = free_port()
+    env = environment(own_namespace, HTTP_PORT=str(port))
+    worker = await asyncio.create_subprocess_exec(*CLI, "worker", "--queues", "ordenes", env=env)
+    gateway = await asyncio.create_subprocess_exec(*CLI, "gateway", env=env)
+    try:
+        order = await plant.work_order()
+        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            api = Api(session, planner.token, planner.user)
+            for _ in range(100):
+                try:
+                    if (await api.get("/health/ready/")).status == 200:
+                        break
+                except OSError:
+                    pass
+                await asyncio.sleep(0.1)
+            response = await api.post(f"/ot/{order}/actualizar/", {"notes": "desde procesos"})
+            assert response.status == 200, response.body
+        assert await plant.scalar("SELECT notes FROM work_orders WHERE id = :id",
+                                  id=order) == "desde procesos"
+    finally:
+        for process in (worker, gateway):
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        codes = [await asyncio.wait_for(p.wait(), 15) for p in (worker, gateway)]
+    assert codes == [0, 0]
+
+
+async def test_create_user_then_log_in(settings: Settings, http: ClientSession) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "create-user", "--username", "cli-user", "--password", "clave-segura",
+        "--role", "PLANIFICADOR", "--full-name", "Usuario de Consola",
+        env=environment(settings), stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    assert process.returncode == 0 and b"cli-user" in out
+    async with http.post("/mantenimiento/auth/token/",
+                         json={"username": "cli-user", "password": "clave-segura"}) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["user"]["role"] == "PLANIFICADOR"
+    assert body["user"]["full_name"] == "Usuario de Consola"
+    async with http.post("/mantenimiento/auth/token/",
+                         json={"username": "cli-user", "password": "otra"}) as response:
+        assert response.status == 401
+
+
+async def test_worker_refuses_unknown_queue_groups(settings: Settings) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, "worker", "--queues", "ordenes,inventario", env=environment(settings),
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode != 0 and b"inventario" in err

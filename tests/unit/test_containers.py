@@ -1,0 +1,361 @@
+"""Dockerfile and docker-compose.yml, checked without a Docker engine: the services the issue and
+the Makefile name exist, every command they run is one the CLI accepts, every dependency and
+environment variable refers to something real."""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from gateway.routes.ops import routes as ops_routes
+from shared.cli import COMMANDS, build_parser
+from shared.settings import Settings
+from workers.runner import COMMAND_GROUPS, validate_groups
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+INFRASTRUCTURE = ("postgres", "rabbitmq")
+DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+SETTINGS_FIELDS = {name.upper() for name in Settings.model_fields}
+
+
+# --- reading the files ---------------------------------------------------------------------------
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def services() -> dict[str, dict[str, Any]]:
+    return compose()["services"]
+
+
+def worker_service(group: str) -> str:
+    return f"worker-{group}"
+
+
+def app_services() -> dict[str, dict[str, Any]]:
+    """The services that run this project's image (built from the Dockerfile)."""
+    return {name: spec for name, spec in services().items() if "build" in spec}
+
+
+def argv(command: str | list[str]) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def environment(spec: dict[str, Any]) -> dict[str, str]:
+    env = spec.get("environment") or {}
+    if isinstance(env, list):  # the `- NAME=value` form
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(name): "" if value is None else str(value) for name, value in env.items()}
+
+
+def interpolate(value: str) -> str:
+    """Compose's `${NAME:-default}` / `${NAME-default}`, with NAME unset: the default."""
+    value = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", value)
+    assert "$" not in value.replace("$$", ""), f"variable without a default in {value!r}"
+    return value.replace("$$", "$")
+
+
+def depends_on(spec: dict[str, Any]) -> dict[str, str]:
+    deps = spec.get("depends_on") or {}
+    if isinstance(deps, list):  # short form: no condition, i.e. service_started
+        return {name: "service_started" for name in deps}
+    return {name: (options or {}).get("condition", "service_started")
+            for name, options in deps.items()}
+
+
+def parse_cli(args: list[str]) -> Any:
+    """The CLI parser's verdict on `mantenimiento <args>`; a failure instead of SystemExit."""
+    parser = build_parser()
+    try:
+        parsed = parser.parse_args(args)
+    except SystemExit as exc:
+        pytest.fail(f"`mantenimiento {shlex.join(args)}` is rejected by the CLI (exit {exc.code})")
+    # argparse also takes unambiguous abbreviations (`--queue`); a file should spell options out.
+    subparsers = next(action for action in parser._actions
+                      if isinstance(action, argparse._SubParsersAction))
+    spelled = subparsers.choices[parsed.command]._option_string_actions
+    for arg in args[1:]:
+        option = arg.split("=", 1)[0]
+        if option.startswith("-"):
+            assert option in spelled, f"`{option}` is not an option of `{parsed.command}`"
+    return parsed
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for line in DOCKERFILE.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        keyword, _, rest = (pending + stripped).partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        pending = ""
+    assert not pending, "the Dockerfile ends inside a continued line"
+    return instructions
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    return instructions[last_from:]
+
+
+def dockerfile_env(stage: list[tuple[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for keyword, rest in stage:
+        if keyword == "ENV":
+            for item in shlex.split(rest):
+                name, sep, value = item.partition("=")
+                assert sep, f"use ENV NAME=value, not the legacy form: ENV {rest}"
+                env[name] = value
+    return env
+
+
+def exec_form(keyword: str, stage: list[tuple[str, str]]) -> list[str] | None:
+    found = [rest for kw, rest in stage if kw == keyword]
+    if not found:
+        return None
+    value = json.loads(found[-1])  # the exec (JSON) form: signals reach the process itself
+    assert isinstance(value, list) and all(isinstance(part, str) for part in value)
+    return value
+
+
+def image_argv(stage: list[tuple[str, str]]) -> list[str]:
+    return (exec_form("ENTRYPOINT", stage) or []) + (exec_form("CMD", stage) or [])
+
+
+def comment_lines(path: Path) -> list[str]:
+    return [line.lstrip()[1:] for line in path.read_text().splitlines()
+            if line.lstrip().startswith("#")]
+
+
+def project_packages() -> set[str]:
+    """Top-level packages that pyproject's package discovery includes."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    return {path.name for path in ROOT.iterdir()
+            if path.is_dir() and (path / "__init__.py").exists()
+            and any(fnmatch.fnmatch(path.name, pattern) for pattern in include)}
+
+
+# --- docker-compose.yml --------------------------------------------------------------------------
+
+def test_the_required_services_exist() -> None:
+    required = {*INFRASTRUCTURE, "migrate", "gateway",
+                *(worker_service(group) for group in COMMAND_GROUPS)}
+    missing = required - services().keys()
+    assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
+
+
+def test_the_services_the_makefile_starts_exist_with_healthchecks() -> None:
+    lines = [line for line in (ROOT / "Makefile").read_text().splitlines()
+             if "docker compose up" in line]
+    assert lines, "the Makefile no longer starts services with docker compose"
+    for line in lines:
+        words = shlex.split(line.split("docker compose up", 1)[1].split(";", 1)[0])
+        named = [word for word in words if not word.startswith("-")]
+        assert named, line
+        for name in named:
+            assert name in services(), f"the Makefile starts {name!r}, which compose lacks"
+            # `up --wait` waits for healthy: without a healthcheck it only waits for "running".
+            assert "healthcheck" in services()[name], f"{name} has no healthcheck"
+
+
+def test_infrastructure_images_and_healthchecks() -> None:
+    postgres, rabbitmq = services()["postgres"], services()["rabbitmq"]
+    assert postgres["image"].startswith("postgres:16")
+    assert "pg_isready" in " ".join(argv(postgres["healthcheck"]["test"]))
+    assert rabbitmq["image"].startswith("rabbitmq:3.13-management")
+    assert argv(rabbitmq["healthcheck"]["test"])[-3:] == ["rabbitmq-diagnostics", "-q", "ping"]
+    named_volumes = (compose().get("volumes") or {}).keys()
+    for name in INFRASTRUCTURE:
+        for volume in services()[name].get("volumes", []):
+            source = volume.split(":", 1)[0]
+            assert source in named_volumes, f"{name} mounts {source!r}, not a named volume"
+
+
+def test_every_app_service_runs_a_real_subcommand() -> None:
+    expected = {"migrate": "migrate", "gateway": "gateway",
+                **{worker_service(group): "worker" for group in COMMAND_GROUPS}}
+    apps = app_services()
+    assert expected.keys() <= apps.keys(), "migrate, gateway and the workers build the image"
+    for name, spec in apps.items():
+        assert "command" in spec, f"{name} does not say which subcommand it runs"
+        args = argv(spec["command"])
+        assert args[0] == "mantenimiento", f"{name} runs {args[0]!r}, not the console script"
+        parsed = parse_cli(args[1:])
+        assert parsed.command in COMMANDS
+        if name in expected:
+            assert parsed.command == expected[name], f"{name} runs {parsed.command!r}"
+
+
+def test_one_scalable_worker_service_per_queue_group() -> None:
+    consumed: dict[str, str] = {}
+    for name, spec in app_services().items():
+        parsed = parse_cli(argv(spec["command"])[1:])
+        if parsed.command != "worker":
+            continue
+        groups = [group.strip() for group in parsed.queues.split(",") if group.strip()]
+        assert validate_groups(groups) == groups  # raises on a group the worker refuses
+        assert groups == [name.removeprefix("worker-")], f"{name} consumes {groups}"
+        consumed[groups[0]] = name
+        # `--scale` starts several containers of the service: names and host ports would clash.
+        assert "container_name" not in spec, f"{name} cannot scale with a container_name"
+        assert not spec.get("ports"), f"{name} cannot scale with published ports"
+        assert "WORKER_METRICS_PORT" in environment(spec), f"{name} sets no WORKER_METRICS_PORT"
+    assert set(consumed) == set(COMMAND_GROUPS), f"groups without a worker service: " \
+        f"{sorted(set(COMMAND_GROUPS) - set(consumed))}"
+
+
+def test_depends_on_targets_and_conditions() -> None:
+    every = services()
+    for name, spec in every.items():
+        for target, condition in depends_on(spec).items():
+            assert target in every, f"{name} depends on {target!r}, which does not exist"
+            assert condition in DEPENDS_ON_CONDITIONS, f"{name} → {target}: {condition!r}"
+            if condition == "service_healthy":
+                check = every[target].get("healthcheck") or {}
+                assert check.get("test") and not check.get("disable"), \
+                    f"{name} waits for {target} to be healthy, but it has no healthcheck"
+            if condition == "service_completed_successfully":
+                assert str(every[target].get("restart", "no")) == "no", \
+                    f"{target} is waited for to complete: it must not restart"
+
+
+def test_the_dependency_order_of_the_stack() -> None:
+    every = services()
+    assert depends_on(every["migrate"]) == {"postgres": "service_healthy"}
+    for name in ["gateway", *(worker_service(group) for group in COMMAND_GROUPS)]:
+        deps = depends_on(every[name])
+        assert deps.get("migrate") == "service_completed_successfully", name
+        assert deps.get("rabbitmq") == "service_healthy", name
+
+
+def test_app_environment_names_and_values_are_settings() -> None:
+    for name, spec in app_services().items():
+        env = environment(spec)
+        assert {"DATABASE_URL", "AMQP_URL", "PLANT_TZ"} <= env.keys(), name
+        unknown = {variable for variable in env if variable.upper() not in SETTINGS_FIELDS}
+        assert not unknown, f"{name} sets {sorted(unknown)}, which Settings does not read"
+        # The values (with compose's defaults) validate: ports are ints, the zone exists.
+        settings = Settings(_env_file=None,
+                            **{key.lower(): interpolate(value) for key, value in env.items()})
+        assert settings.tz is not None
+
+
+def test_the_urls_point_at_the_compose_services() -> None:
+    every = services()
+    postgres_env = environment(every["postgres"])
+    for name, spec in app_services().items():
+        env = {key: interpolate(value) for key, value in environment(spec).items()}
+        database = urlsplit(env["DATABASE_URL"])
+        assert database.scheme == "postgresql+asyncpg"
+        assert (database.hostname, database.port) == ("postgres", 5432), name
+        assert database.path.lstrip("/") == postgres_env["POSTGRES_DB"], name
+        assert database.username == postgres_env.get("POSTGRES_USER", "postgres"), name
+        if database.password is None:
+            assert postgres_env.get("POSTGRES_HOST_AUTH_METHOD") == "trust", name
+        else:
+            assert database.password == interpolate(postgres_env["POSTGRES_PASSWORD"]), name
+        broker = urlsplit(env["AMQP_URL"])
+        assert (broker.scheme, broker.hostname, broker.port) == ("amqp", "rabbitmq", 5672), name
+
+
+def test_the_gateway_healthcheck_asks_the_readiness_route() -> None:
+    gateway = services()["gateway"]
+    port = int(dockerfile_env(final_stage())["HTTP_PORT"])
+    assert any(str(mapping).endswith(f":{port}") for mapping in gateway["ports"])
+    test = argv(gateway["healthcheck"]["test"])
+    assert test[:2] == ["CMD", "python"], "slim has no curl: the check uses python's urllib"
+    urls = re.findall(r"https?://[^'\"\s]+", " ".join(test))
+    assert len(urls) == 1, test
+    url = urlsplit(urls[0])
+    assert (url.hostname, url.port) == ("127.0.0.1", port)
+    assert url.path == "/mantenimiento/health/ready/"
+    assert url.path in {route.path for route in ops_routes}, "the route does not exist"
+
+
+def test_the_worker_healthcheck_asks_the_metrics_port() -> None:
+    for group in COMMAND_GROUPS:
+        spec = services()[worker_service(group)]
+        if "healthcheck" not in spec:
+            continue
+        port = environment(spec)["WORKER_METRICS_PORT"]
+        assert f"127.0.0.1:{port}/" in " ".join(argv(spec["healthcheck"]["test"]))
+
+
+def test_the_commands_in_the_comments_exist() -> None:
+    text = "\n".join(comment_lines(COMPOSE_FILE))
+    scaled = re.findall(r"--scale\s+([\w-]+)=\d+", text)
+    assert worker_service("ordenes") in scaled, "the header shows how to scale the workers"
+    for name in scaled:
+        assert name in services(), f"a comment scales {name!r}, which does not exist"
+    for path in (COMPOSE_FILE, DOCKERFILE):
+        for sub in re.findall(r"\bmantenimiento ([a-z][a-z-]*)", "\n".join(comment_lines(path))):
+            assert sub in COMMANDS, f"{path.name} mentions `mantenimiento {sub}`"
+    for service in re.findall(r"docker compose run (?:--\S+ )*([\w-]+)", text):
+        assert service in services(), f"a comment runs {service!r}, which does not exist"
+
+
+# --- Dockerfile ----------------------------------------------------------------------------------
+
+def test_the_image_runs_the_gateway_as_a_non_root_user_on_every_interface() -> None:
+    instructions = dockerfile_instructions()
+    for keyword, rest in instructions:
+        if keyword == "FROM":
+            assert rest.split()[0] == "python:3.11-slim", rest
+    stage = final_stage()
+    args = image_argv(stage)
+    assert args[0] == "mantenimiento", f"the image runs {args}"
+    assert parse_cli(args[1:]).command == "gateway"
+    users = [rest for keyword, rest in stage if keyword == "USER"]
+    assert users and users[-1].split(":")[0] not in {"root", "0"}, "the image runs as root"
+    env = dockerfile_env(stage)
+    assert env.get("HTTP_HOST") == "0.0.0.0", "inside a container, listen on every interface"
+    app_env = {name for name in env if name != "PATH" and not name.startswith(("PYTHON", "PIP_"))}
+    assert app_env <= SETTINGS_FIELDS, f"{sorted(app_env - SETTINGS_FIELDS)} are not settings"
+
+
+def test_the_image_installs_the_project_without_test_extras() -> None:
+    runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
+    assert re.search(r"pip install (--\S+ )*\.(\s|$)", runs), "the project is not pip-installed"
+    assert "[test]" not in runs
+
+
+def test_the_image_copies_every_package_and_nothing_ignored() -> None:
+    ignored = [line.strip().rstrip("/") for line in DOCKERIGNORE.read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    assert {".venv", ".git"} <= set(ignored)
+    copied: set[str] = set()
+    for keyword, rest in dockerfile_instructions():
+        if keyword != "COPY" or "--from=" in rest:
+            continue
+        *sources, _destination = shlex.split(rest)
+        for source in sources:
+            name = source.rstrip("/")
+            if not any(char in name for char in "*?["):  # a wildcard may match nothing
+                assert (ROOT / name).exists(), f"the Dockerfile copies {source}, which is absent"
+            assert not any(fnmatch.fnmatch(name, pattern) for pattern in ignored), \
+                f"the Dockerfile copies {source}, which .dockerignore leaves out"
+            copied.add(name)
+    missing = project_packages() - copied
+    assert not missing, f"pyproject installs {sorted(missing)}, which the image does not copy"
+    assert "pyproject.toml" in copied
