@@ -4,7 +4,9 @@ from __future__ import annotations
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from zoneinfo import ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +32,15 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(5.0, gt=0)
     worker_metrics_port: int = 9100
     max_body_bytes: int = 8 * 1024 * 1024
+
+    @field_validator("plant_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from shared.messages import Command
 from workers.dispatcher import Handler
-from workers.handlers import work_orders
+from workers.handlers import catalogs, work_orders
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    **catalogs.HANDLERS,
     **work_orders.HANDLERS,
 }

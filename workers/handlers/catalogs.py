@@ -1,0 +1,216 @@
+"""ADMIN handlers that create (no `id`) or update (`id`) one catalog object or user.
+
+Order of refusals: role (403), unknown `id` (404), body references to missing rows (422), then
+the write, whose own result tells a duplicate apart (409): `ON CONFLICT DO NOTHING` on create,
+a `NOT EXISTS` guard on update. No IntegrityError is caught.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from shared.db.models import (
+    ApiToken,
+    Asset,
+    AssetCategory,
+    Frequency,
+    Location,
+    MaintenanceType,
+    User,
+    category_maintenance_types,
+)
+from shared.enums import Role
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from shared.messages import Command, success
+from shared.messages.catalogs import (
+    SaveAsset,
+    SaveCategory,
+    SaveFrequency,
+    SaveLocation,
+    SaveMaintenanceType,
+    SaveUser,
+)
+from workers.dispatcher import Handler
+from workers.uow import UnitOfWork
+
+locations: Table = Location.__table__
+categories: Table = AssetCategory.__table__
+maintenance_types: Table = MaintenanceType.__table__
+frequencies: Table = Frequency.__table__
+assets: Table = Asset.__table__
+users: Table = User.__table__
+tokens: Table = ApiToken.__table__
+links = category_maintenance_types
+
+_PASSWORDS = PasswordHasher()
+
+# Is :location_id the new parent itself or one of its ancestors? (UNION stops on any loop.)
+_IS_ANCESTOR = text(
+    "WITH RECURSIVE ancestors(id, parent_id) AS ("
+    " SELECT id, parent_id FROM locations WHERE id = :parent_id"
+    " UNION SELECT l.id, l.parent_id FROM locations l JOIN ancestors a ON l.id = a.parent_id)"
+    " SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = :location_id)"
+)
+_TREE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('locations.tree'))")
+_MISSING_TYPES = text(
+    "SELECT coalesce(array_agg(DISTINCT t.id ORDER BY t.id), '{}')"
+    " FROM unnest(CAST(:ids AS integer[])) AS t(id)"
+    " WHERE NOT EXISTS (SELECT 1 FROM maintenance_types m WHERE m.id = t.id)"
+)
+_LINK_TYPES = text(
+    "INSERT INTO category_maintenance_types (category_id, maintenance_type_id)"
+    " SELECT DISTINCT CAST(:category_id AS integer), t.id"
+    " FROM unnest(CAST(:ids AS integer[])) AS t(id)"
+)
+
+
+async def _begin(
+    uow: UnitOfWork, table: Table, object_id: int | None, what: str,
+    references: dict[str, tuple[Table, int | None]] | None = None,
+) -> None:
+    """The refusals every save shares; an updated row stays locked until the commit."""
+    if uow.actor.role != Role.ADMIN:
+        raise Forbidden("only ADMIN may administer catalogs and users")
+    if object_id is not None:
+        found = await uow.session.execute(
+            select(table.c.id).where(table.c.id == object_id).with_for_update()
+        )
+        if found.scalar_one_or_none() is None:
+            raise NotFound(f"{what} {object_id} not found")
+    named = {field: ref for field, ref in (references or {}).items() if ref[1] is not None}
+    if not named:
+        return
+    # Every reference checked in one statement, every missing one reported.
+    row = (
+        await uow.session.execute(
+            select(*(
+                select(ref_table.c.id).where(ref_table.c.id == ref_id).exists().label(field)
+                for field, (ref_table, ref_id) in named.items()
+            ))
+        )
+    ).one()
+    errors = [
+        field_error(["body", field], f"no object with id {ref_id}")
+        for field, (_, ref_id) in named.items()
+        if not row._mapping[field]
+    ]
+    if errors:
+        raise Invalid("the body refers to objects that do not exist", errors)
+
+
+async def _write(
+    uow: UnitOfWork, table: Table, values: dict[str, Any], object_id: int | None,
+    unique: str, what: str,
+) -> int:
+    """Insert or update the row; a taken `unique` value is a 409."""
+    if object_id is None:
+        statement: Any = insert(table).values(values).on_conflict_do_nothing()
+    else:
+        taken = select(table.c.id).where(table.c[unique] == values[unique], table.c.id != object_id)
+        statement = update(table).where(table.c.id == object_id, ~taken.exists()).values(values)
+    saved = (await uow.session.execute(statement.returning(table.c.id))).scalar_one_or_none()
+    if saved is None:
+        raise Conflict(
+            f"a {what} with {unique} {values[unique]!r} already exists",
+            [field_error(["body", unique], "already exists")],
+        )
+    return int(saved)
+
+
+def _fields(cmd: Command) -> dict[str, Any]:
+    return cmd.model_dump(mode="json", exclude={"id"})
+
+
+async def save_location(cmd: SaveLocation, uow: UnitOfWork) -> dict[str, Any]:
+    await _begin(uow, locations, cmd.id, "location", {"parent_id": (locations, cmd.parent_id)})
+    if cmd.id is not None and cmd.parent_id is not None:
+        # Moves are serialised: two concurrent moves could each pass the check and close a loop.
+        await uow.session.execute(_TREE_LOCK)
+        params = {"parent_id": cmd.parent_id, "location_id": cmd.id}
+        if (await uow.session.execute(_IS_ANCESTOR, params)).scalar_one():
+            raise Invalid(
+                "a location cannot be its own ancestor",
+                [field_error(["body", "parent_id"], "is this location or one below it")],
+            )
+    location_id = await _write(uow, locations, _fields(cmd), cmd.id, "code", "location")
+    return success("Ubicación guardada", id=location_id)
+
+
+async def save_category(cmd: SaveCategory, uow: UnitOfWork) -> dict[str, Any]:
+    await _begin(uow, categories, cmd.id, "category")
+    ids = cmd.maintenance_type_ids
+    if ids:
+        missing = (await uow.session.execute(_MISSING_TYPES, {"ids": ids})).scalar_one()
+        if missing:
+            raise Invalid(
+                "the body refers to objects that do not exist",
+                [field_error(["body", "maintenance_type_ids"],
+                             f"no maintenance types with ids {missing}")],
+            )
+    category_id = await _write(uow, categories, {"name": cmd.name}, cmd.id, "name", "category")
+    # The links are replaced as a set: one DELETE and one INSERT whatever their number.
+    await uow.session.execute(delete(links).where(links.c.category_id == category_id))
+    if ids:
+        await uow.session.execute(_LINK_TYPES, {"category_id": category_id, "ids": ids})
+    return success("Categoría guardada", id=category_id)
+
+
+async def save_maintenance_type(cmd: SaveMaintenanceType, uow: UnitOfWork) -> dict[str, Any]:
+    await _begin(uow, maintenance_types, cmd.id, "maintenance type")
+    type_id = await _write(uow, maintenance_types, _fields(cmd), cmd.id, "name", "maintenance type")
+    return success("Tipo de mantenimiento guardado", id=type_id)
+
+
+async def save_frequency(cmd: SaveFrequency, uow: UnitOfWork) -> dict[str, Any]:
+    await _begin(uow, frequencies, cmd.id, "frequency")
+    frequency_id = await _write(uow, frequencies, _fields(cmd), cmd.id, "name", "frequency")
+    return success("Frecuencia guardada", id=frequency_id)
+
+
+async def save_asset(cmd: SaveAsset, uow: UnitOfWork) -> dict[str, Any]:
+    references = {
+        "location_id": (locations, cmd.location_id),
+        "category_id": (categories, cmd.category_id),
+    }
+    await _begin(uow, assets, cmd.id, "asset", references)
+    asset_id = await _write(uow, assets, _fields(cmd), cmd.id, "code", "asset")
+    return success("Activo guardado", id=asset_id)
+
+
+async def _hash_password(password: str) -> str:
+    # argon2 is slow on purpose: keep it off the event loop that serves other commands.
+    return await asyncio.get_running_loop().run_in_executor(None, _PASSWORDS.hash, password)
+
+
+async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
+    await _begin(uow, users, cmd.id, "user")
+    values = cmd.model_dump(mode="json", include={"username", "full_name", "role", "active"})
+    if cmd.password is not None:
+        values["password_hash"] = await _hash_password(cmd.password)
+    elif cmd.id is None:
+        raise Invalid(
+            "a new user needs a password",
+            [field_error(["body", "password"], "required when creating a user")],
+        )
+    user_id = await _write(uow, users, values, cmd.id, "username", "user")
+    if cmd.id is not None and not cmd.active:
+        await uow.session.execute(
+            update(tokens)
+            .where(tokens.c.user_id == user_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+    return success("Usuario guardado", id=user_id)
+
+
+HANDLERS: dict[type[Command], Handler] = {
+    SaveLocation: save_location,
+    SaveCategory: save_category,
+    SaveMaintenanceType: save_maintenance_type,
+    SaveFrequency: save_frequency,
+    SaveAsset: save_asset,
+    SaveUser: save_user,
+}
