@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gateway.keys import ENGINE, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
-from gateway.routes import auth, catalogs, command_status, ops, work_orders
+from gateway.routes import auth, catalogs, command_status, docs, ops, work_orders
 from shared.db.engine import create_engine
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
@@ -36,4 +36,5 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_database, _broker])
     for table in ROUTES:
         app.router.add_routes(table)
+    docs.setup(app)
     return app

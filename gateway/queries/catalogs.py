@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.queries.locations import SUBTREE_CTE
+from gateway.queries.patterns import contains_pattern
 
 # Pre-order walk of the tree: a location's path of codes is a prefix of its children's, so
 # ordering by path lists every parent before its children (codes are unique, so it is total).
@@ -90,12 +91,6 @@ class AssetFilters:
     q: str | None = None
     location_id: int | None = None
     category_id: int | None = None
-
-
-def contains_pattern(term: str) -> str:
-    """An ILIKE pattern matching `term` literally anywhere (`%`, `_` and `\\` escaped)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _where(filters: AssetFilters) -> tuple[str, dict[str, Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.queries.locations import SUBTREE_CTE
+from gateway.queries.patterns import contains_pattern
 from shared.domain.work_orders import allowed_transitions
 
 _ASSETS = """
@@ -76,16 +77,11 @@ class Filters:
     location_id: int | None = None
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _where(filters: Filters, tz: ZoneInfo) -> tuple[list[str], dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if filters.q:
-        params["q"] = _like(filters.q)
+        params["q"] = contains_pattern(filters.q)
         clauses.append(
             "(wo.search_text ILIKE :q"
             " OR u.full_name ILIKE :q"

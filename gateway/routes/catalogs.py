@@ -10,9 +10,9 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import commands
-from gateway.auth import current_user
 from gateway.http import cached_json, json_response, parse_query
 from gateway.keys import ENGINE
+from gateway.openapi import operation
 from gateway.pagination import PageQuery, bad_cursor, decode_cursor, page_headers
 from gateway.queries import catalogs as queries
 from shared.enums import Role
@@ -30,6 +30,8 @@ from shared.messages.catalogs import (
 routes = web.RouteTableDef()
 
 READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
+# The worker checks the role of every save again: it does not trust the transport.
+ADMINS = (Role.ADMIN,)
 # Requesters pick the asset (and its location) of the notices they file.
 PICKERS = (*READERS, Role.SOLICITANTE)
 
@@ -41,38 +43,40 @@ class AssetQuery(PageQuery):
 
 
 async def _list(
-    request: web.Request,
-    roles: tuple[Role, ...],
-    query: Callable[[AsyncConnection], Awaitable[list[dict[str, Any]]]],
+    request: web.Request, query: Callable[[AsyncConnection], Awaitable[list[dict[str, Any]]]]
 ) -> web.Response:
-    current_user(request, *roles)
     async with request.app[ENGINE].connect() as conn:
         return json_response(await query(conn))
 
 
 @routes.get("/mantenimiento/ubicaciones/")
+@operation("Locations: the plant tree, parents before children", roles=PICKERS)
 async def locations(request: web.Request) -> web.Response:
-    return await _list(request, PICKERS, queries.locations)
+    return await _list(request, queries.locations)
 
 
 @routes.get("/mantenimiento/categorias/")
+@operation("Asset categories and the maintenance types each admits", roles=READERS)
 async def categories(request: web.Request) -> web.Response:
-    return await _list(request, READERS, queries.categories)
+    return await _list(request, queries.categories)
 
 
 @routes.get("/mantenimiento/tipos-mantenimiento/")
+@operation("Maintenance types", roles=READERS)
 async def maintenance_types(request: web.Request) -> web.Response:
-    return await _list(request, READERS, queries.maintenance_types)
+    return await _list(request, queries.maintenance_types)
 
 
 @routes.get("/mantenimiento/frecuencias/")
+@operation("Frequencies", roles=READERS)
 async def frequencies(request: web.Request) -> web.Response:
-    return await _list(request, READERS, queries.frequencies)
+    return await _list(request, queries.frequencies)
 
 
 @routes.get("/mantenimiento/tecnicos/")
+@operation("Active technicians", roles=READERS)
 async def technicians(request: web.Request) -> web.Response:
-    return await _list(request, READERS, queries.technicians)
+    return await _list(request, queries.technicians)
 
 
 def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
@@ -86,8 +90,9 @@ def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
 
 
 @routes.get("/mantenimiento/activos/")
+@operation("Search assets (location_id includes sub-locations)", roles=PICKERS, query=AssetQuery,
+           paginated=True)
 async def assets(request: web.Request) -> web.Response:
-    current_user(request, *PICKERS)
     query = parse_query(request, AssetQuery)
     after = _asset_cursor(query.cursor)
     filters = queries.AssetFilters(
@@ -102,8 +107,8 @@ async def assets(request: web.Request) -> web.Response:
 
 
 @routes.get(r"/mantenimiento/activos/{id:\d+}/")
+@operation("One asset", roles=PICKERS)
 async def asset(request: web.Request) -> web.Response:
-    current_user(request, *PICKERS)
     asset_id = int(request.match_info["id"])
     async with request.app[ENGINE].connect() as conn:
         found = await queries.asset(conn, asset_id)
@@ -113,36 +118,42 @@ async def asset(request: web.Request) -> web.Response:
 
 
 async def _save(request: web.Request, model: type[Command]) -> web.Response:
-    # The worker checks the role again: it does not trust the transport.
-    current_user(request, Role.ADMIN)
     return await commands.send(request, await commands.parse(request, model))
 
 
 @routes.post("/mantenimiento/ubicaciones/guardar/")
+@operation("Create (no id) or update (id) a location", roles=ADMINS, body=SaveLocation)
 async def save_location(request: web.Request) -> web.Response:
     return await _save(request, SaveLocation)
 
 
 @routes.post("/mantenimiento/categorias/guardar/")
+@operation("Create (no id) or update (id) a category", roles=ADMINS, body=SaveCategory)
 async def save_category(request: web.Request) -> web.Response:
     return await _save(request, SaveCategory)
 
 
 @routes.post("/mantenimiento/tipos-mantenimiento/guardar/")
+@operation(
+    "Create (no id) or update (id) a maintenance type", roles=ADMINS, body=SaveMaintenanceType
+)
 async def save_maintenance_type(request: web.Request) -> web.Response:
     return await _save(request, SaveMaintenanceType)
 
 
 @routes.post("/mantenimiento/frecuencias/guardar/")
+@operation("Create (no id) or update (id) a frequency", roles=ADMINS, body=SaveFrequency)
 async def save_frequency(request: web.Request) -> web.Response:
     return await _save(request, SaveFrequency)
 
 
 @routes.post("/mantenimiento/activos/guardar/")
+@operation("Create (no id) or update (id) an asset", roles=ADMINS, body=SaveAsset)
 async def save_asset(request: web.Request) -> web.Response:
     return await _save(request, SaveAsset)
 
 
 @routes.post("/mantenimiento/usuarios/guardar/")
+@operation("Create (no id) or update (id) a user", roles=ADMINS, body=SaveUser)
 async def save_user(request: web.Request) -> web.Response:
     return await _save(request, SaveUser)

@@ -8,6 +8,7 @@ from aiohttp import web
 from gateway.auth import current_user
 from gateway.http import json_response
 from gateway.keys import ENGINE
+from gateway.openapi import operation
 from gateway.queries import commands as command_log
 from shared.enums import CommandStatus, Role
 from shared.errors import NotFound
@@ -16,6 +17,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/mantenimiento/comandos/{id}/")
+@operation("The outcome of a command that was answered 202 (the caller's own)")
 async def command_status(request: web.Request) -> web.Response:
     user = current_user(request)
     try:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from gateway.http import json_response
 from gateway.keys import ENGINE, RPC
+from gateway.openapi import operation
 
 routes = web.RouteTableDef()
 
@@ -16,6 +17,7 @@ READY_TIMEOUT_S = 2.0
 
 
 @routes.get("/mantenimiento/health/")
+@operation("Liveness", roles=None)
 async def health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
@@ -31,6 +33,7 @@ async def _database_answers(request: web.Request) -> bool:
 
 
 @routes.get("/mantenimiento/health/ready/")
+@operation("Readiness: database and broker reachable (503 otherwise)", roles=None)
 async def ready(request: web.Request) -> web.Response:
     checks = {"database": await _database_answers(request), "broker": request.app[RPC].broker.ready}
     ok = all(checks.values())

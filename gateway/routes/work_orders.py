@@ -7,9 +7,9 @@ from aiohttp import web
 from pydantic import Field, model_validator
 
 from gateway import commands
-from gateway.auth import current_user
 from gateway.http import cached_json, json_response, parse_query
 from gateway.keys import ENGINE, SETTINGS
+from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, bad_cursor, decode_cursor, page_headers
 from gateway.queries import work_orders as queries
 from shared.enums import Role, WorkOrderStatus, WorkOrderType
@@ -39,8 +39,9 @@ class WorkOrderQuery(PageQuery):
 
 
 @routes.get("/mantenimiento/ot/")
+@operation("Search work orders, by scheduled start then id", roles=READERS,
+           query=WorkOrderQuery, paginated=True)
 async def search(request: web.Request) -> web.Response:
-    current_user(request, *READERS)
     query = parse_query(request, WorkOrderQuery)
     key = decode_cursor(query.cursor, 2)
     after = None
@@ -70,8 +71,8 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.get(r"/mantenimiento/ot/{id:\d+}/")
+@operation("One work order with its steps (ETag, If-None-Match)", roles=READERS)
 async def detail(request: web.Request) -> web.Response:
-    current_user(request, *READERS)
     work_order_id = int(request.match_info["id"])
     async with request.app[ENGINE].connect() as conn:
         order = await queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
@@ -81,9 +82,10 @@ async def detail(request: web.Request) -> web.Response:
 
 
 @routes.post(r"/mantenimiento/ot/{id:\d+}/actualizar/")
+@operation("Change status and/or notes; If-Match or version guards against lost updates",
+           roles=READERS, body=UpdateWorkOrder, path_fields=("work_order_id",))
 async def update(request: web.Request) -> web.Response:
-    # Technicians are checked against the assignment by the worker, inside the transaction.
-    current_user(request, *READERS)
+    # A technician's assignment is checked by the worker, inside the transaction.
     command = await commands.parse(
         request, UpdateWorkOrder, work_order_id=int(request.match_info["id"])
     )

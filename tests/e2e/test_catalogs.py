@@ -408,6 +408,18 @@ async def test_user_refusals(plant: Plant, admin: Api) -> None:
     assert await plant.scalar(exists, u=body["username"]) == 0
 
 
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "PLANIFICADOR"}])
+async def test_admins_cannot_lock_themselves_out(plant: Plant, admin: Api,
+                                                 change: dict[str, object]) -> None:
+    body = {"id": admin.id, "username": "admin", "full_name": "Ana Admin", "role": "ADMIN",
+            "active": True, **change}
+    response = await admin.post("/usuarios/guardar/", body)
+    assert response.status == 409, response.body
+    role = await plant.scalar("SELECT role || active::text FROM users WHERE id = :id",
+                              id=admin.id)
+    assert role == "ADMINtrue"
+
+
 # --- roles -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/categorias/", "/tipos-mantenimiento/", "/frecuencias/",

@@ -188,6 +188,9 @@ async def _hash_password(password: str) -> str:
 
 async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
     await _begin(uow, users, cmd.id, "user")
+    # An administrator cannot lock themselves out (and possibly the plant with them).
+    if cmd.id == uow.actor.user_id and (not cmd.active or cmd.role != Role.ADMIN):
+        raise Conflict("you may not deactivate or demote your own account")
     values = cmd.model_dump(mode="json", include={"username", "full_name", "role", "active"})
     if cmd.password is not None:
         values["password_hash"] = await _hash_password(cmd.password)

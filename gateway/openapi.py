@@ -1,0 +1,168 @@
+"""The OpenAPI 3.1 document, generated from the routes and the pydantic models that validate them.
+
+A view declares itself with `@operation(...)`: its summary, who may call it (checked here, before
+the view runs), and the query and body models it parses. The document is built once per app.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from gateway.auth import current_user
+from shared.enums import Role
+from shared.messages import Command
+
+REF = "#/components/schemas/{model}"
+
+View = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["status", "message", "errors"],
+    "properties": {
+        "status": {"const": "error"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+            },
+        },
+    },
+}
+_ERRORS = {
+    "400": "The body is not JSON",
+    "401": "Missing or invalid token",
+    "403": "The caller's role may not do this",
+    "404": "Unknown id, or an object the caller may not see",
+    "409": "State conflict: illegal transition, stale version, duplicate",
+    "422": "Validation error",
+    "503": "Database or broker unavailable (see Retry-After)",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    roles: tuple[Role, ...] | None
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    # Body-model fields that the path supplies (not part of the JSON body).
+    path_fields: tuple[str, ...] = ()
+    paginated: bool = False
+
+
+def operation(
+    summary: str,
+    *,
+    roles: tuple[Role, ...] | None = tuple(Role),
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    path_fields: tuple[str, ...] = (),
+    paginated: bool = False,
+) -> Callable[[View], View]:
+    """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked."""
+    spec = Operation(summary, roles, query, body, path_fields, paginated)
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        async def checked(request: web.Request) -> web.StreamResponse:
+            if spec.roles is not None:
+                current_user(request, *spec.roles)
+            return await view(request)
+
+        checked.openapi = spec  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def _path_template(route: web.AbstractRoute) -> tuple[str, list[str]]:
+    canonical = route.resource.canonical if route.resource else ""
+    names: list[str] = []
+
+    def strip_pattern(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return "{" + match.group(1) + "}"
+
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", strip_pattern, canonical), names
+
+
+def build(app: web.Application, title: str, version: str) -> dict[str, Any]:
+    operations: list[tuple[str, str, list[str], Operation]] = []
+    for route in app.router.routes():
+        spec: Operation | None = getattr(route.handler, "openapi", None)
+        if spec is not None and route.method != "HEAD":
+            path, names = _path_template(route)
+            operations.append((route.method.lower(), path, names, spec))
+    models = {m for *_, op in operations for m in (op.query, op.body) if m is not None}
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF,
+    )
+    components = {**schemas.get("$defs", {}), "Error": ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, names, op in sorted(operations, key=lambda o: (o[1], o[0])):
+        paths.setdefault(path, {})[method] = _operation(op, names, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": paths,
+    }
+
+
+def _operation(op: Operation, path_names: list[str], components: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in path_names
+    ]
+    if op.query is not None:
+        properties = op.query.model_json_schema(ref_template=REF)["properties"]
+        parameters += [
+            {"name": name, "in": "query", "required": field.is_required(),
+             "schema": properties[name]}
+            for name, field in op.query.model_fields.items()
+        ]
+    result: dict[str, Any] = {"summary": op.summary, "parameters": parameters}
+    if op.roles is not None:
+        result["security"] = [{"bearer": []}]
+        result["description"] = "Roles: " + ", ".join(role.value for role in op.roles)
+    if op.body is not None:
+        schema = dict(components[op.body.__name__])
+        if op.path_fields:
+            schema["properties"] = {
+                k: v for k, v in schema.get("properties", {}).items() if k not in op.path_fields
+            }
+            schema["required"] = [r for r in schema.get("required", []) if r not in op.path_fields]
+            components[op.body.__name__] = schema
+        ref = REF.format(model=op.body.__name__)
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": ref}}},
+        }
+    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    result["responses"] = {"200": {"description": "OK"}} | {
+        code: {"description": text, **error} for code, text in _ERRORS.items()
+    }
+    if op.body is not None and issubclass(op.body, Command):
+        result["responses"]["202"] = {
+            "description": "The worker's reply is late: follow Location (/comandos/{id}/)"
+        }
+    if op.paginated:
+        result["responses"]["200"]["headers"] = {
+            "X-Total-Count": {"schema": {"type": "integer"}},
+            "Link": {"schema": {"type": "string"}, "description": 'rel="next" when more remain'},
+        }
+    return result

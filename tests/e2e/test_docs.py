@@ -1,0 +1,44 @@
+"""The OpenAPI document and the docs page: public, complete, generated from the models."""
+from __future__ import annotations
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+
+from tests.api import Api
+
+
+async def test_openapi_lists_every_route_with_its_models(http: ClientSession,
+                                                         gateway: TestServer) -> None:
+    response = await Api(http, None).get("/openapi.json")
+    assert response.status == 200
+    spec = response.body
+    assert spec["openapi"] == "3.1.0"
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    served = {
+        (route.method, route.resource.canonical.replace(r"{id:\d+}", "{id}"))
+        for route in gateway.app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+        and route.resource.canonical.startswith("/mantenimiento/")
+        and not route.resource.canonical.endswith(("/openapi.json", "/docs/"))
+    }
+    assert served <= documented
+    update = spec["paths"]["/mantenimiento/ot/{id}/actualizar/"]["post"]
+    body = spec["components"]["schemas"]["UpdateWorkOrder"]
+    assert update["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/UpdateWorkOrder")
+    # The path supplies the order's id: it is not part of the body.
+    assert set(body["properties"]) == {"status", "notes", "actual_start", "actual_end", "version"}
+    assert "202" in update["responses"] and "409" in update["responses"]
+    search = spec["paths"]["/mantenimiento/ot/"]["get"]
+    params = {p["name"]: p for p in search["parameters"]}
+    assert params["limit"]["schema"]["maximum"] == 500
+    assert "X-Total-Count" in search["responses"]["200"]["headers"]
+    assert "security" not in spec["paths"]["/mantenimiento/auth/token/"]["post"]
+
+
+async def test_docs_page_is_served_locally_without_a_token(http: ClientSession) -> None:
+    response = await Api(http, None).get("/docs/")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "openapi.json" in response.body
+    assert "https://" not in response.body and "http://" not in response.body
