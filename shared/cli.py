@@ -7,6 +7,7 @@ import logging
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 
 from shared.logs import configure
@@ -32,15 +33,16 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_data(settings: Settings, args: argparse.Namespace) -> int:
+def _demo_data(settings: Settings, _: argparse.Namespace) -> int:
+    from shared.demo_data import LOGINS
     from shared.demo_loader import load_if_empty
 
-    logins = asyncio.run(load_if_empty(settings, force=args.force))
-    if logins is None:
-        print("the database already has data; demo data not loaded (use --force to add it)")
-        return 0
-    print("Demo plant loaded. Logins:")
-    for login in logins:
+    if asyncio.run(load_if_empty(settings)) is None:
+        print("The database already has data: demo plant not loaded.")
+        print("Demo logins, if it was loaded before:")
+    else:
+        print("Demo plant loaded. Logins:")
+    for login in LOGINS:
         print(f"  {login.role:<13} {login.username:<14} {login.password}")
     return 0
 
@@ -68,30 +70,27 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     """Gateway and workers as child processes; Ctrl-C (or SIGTERM) stops them all."""
     from workers.runner import COMMAND_GROUPS
 
-    children = [
-        subprocess.Popen([sys.executable, "-m", "shared.cli", "gateway"]),
-        subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(COMMAND_GROUPS)]
-        ),
-    ]
-    print(f"Serving on http://{settings.http_host}:{settings.http_port}/mantenimiento/ "
-          "(Ctrl-C stops)", flush=True)
+    children: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
 
+    # Set explicitly: a shell starting us in the background would have SIGINT ignored.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(child.poll() is None for child in children):
-            try:
-                children[0].wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                pass
-    except KeyboardInterrupt:
-        pass
-    stop()
+    children.append(subprocess.Popen([sys.executable, "-m", "shared.cli", "gateway"]))
+    children.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(COMMAND_GROUPS)]
+        )
+    )
+    print(f"Serving on http://{settings.http_host}:{settings.http_port}/mantenimiento/ "
+          "(Ctrl-C stops)", flush=True)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()  # one child ended: stop the others too
     return max((child.wait() or 0) for child in children)
 
 
@@ -105,8 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True,
                       choices=["ADMIN", "PLANIFICADOR", "TECNICO", "SOLICITANTE"])
     user.add_argument("--full-name")
-    demo = sub.add_parser("demo-data", help="load a demo plant into an empty database")
-    demo.add_argument("--force", action="store_true", help="load even if data exists")
+    sub.add_parser("demo-data", help="load a demo plant into an empty database")
     sub.add_parser("gateway", help="serve the HTTP gateway")
     worker = sub.add_parser("worker", help="consume command queues")
     worker.add_argument("--queues", default="ordenes,generacion",

@@ -6,12 +6,12 @@ from shared.demo_data import DemoLogin, database_is_empty, load_demo_data
 from shared.settings import Settings
 
 
-async def load_if_empty(settings: Settings, *, force: bool = False) -> list[DemoLogin] | None:
-    """The demo logins, or None when the database already had data (and `force` is off)."""
+async def load_if_empty(settings: Settings) -> list[DemoLogin] | None:
+    """The demo logins, or None when the database already had data."""
     engine = create_engine(settings, pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            if not force and not await database_is_empty(session):
+            if not await database_is_empty(session):
                 return None
             return await load_demo_data(session, tz=settings.tz)
     finally:

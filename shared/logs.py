@@ -11,3 +11,5 @@ def configure(level: str) -> None:
     )
     # aio-pika logs every reconnect attempt at WARNING with a traceback; ours says it once.
     logging.getLogger("aio_pika.robust_connection").setLevel(logging.ERROR)
+    # Alembic announces each of its plugins at INFO on every migrate.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

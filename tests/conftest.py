@@ -55,6 +55,18 @@ async def settings(services: ServiceUrls) -> AsyncIterator[Settings]:
         await admin.close()
 
 
+@pytest.fixture
+async def empty_database(services: ServiceUrls) -> AsyncIterator[str]:
+    name = f"mant_empty_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_url(services.database_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(services.database_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """Direct access for test set-up and for checking what was (not) written."""

@@ -77,6 +77,32 @@ async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
     assert codes == [0, 0]
 
 
+async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings) -> None:
+    port = free_port()
+    run = await asyncio.create_subprocess_exec(
+        *CLI, "run", env=environment(own_namespace, HTTP_PORT=str(port)),
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert run.stdout is not None
+        banner = await asyncio.wait_for(run.stdout.readline(), 30)
+        assert f"http://127.0.0.1:{port}/mantenimiento/".encode() in banner
+        async with ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(
+                        f"http://127.0.0.1:{port}/mantenimiento/health/ready/") as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                await asyncio.sleep(0.1)
+            assert response.status == 200
+    finally:
+        run.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(run.wait(), 20)
+    assert code == 0
+
+
 async def test_create_user_then_log_in(settings: Settings, http: ClientSession) -> None:
     process = await asyncio.create_subprocess_exec(
         *CLI, "create-user", "--username", "cli-user", "--password", "clave-segura",
@@ -101,3 +127,23 @@ async def test_worker_refuses_unknown_queue_groups(settings: Settings) -> None:
         stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode != 0 and b"inventario" in err
+
+
+async def test_migrate_then_demo_data_into_an_empty_database(
+    settings: Settings, empty_database: str
+) -> None:
+    env = environment(settings.model_copy(update={"database_url": empty_database}))
+
+    async def cli(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode is not None
+        return process.returncode, out.decode()
+
+    assert (await cli("migrate"))[0] == 0
+    code, out = await cli("demo-data")
+    assert code == 0 and "Demo plant loaded" in out
+    assert "planificador" in out and "plan123" in out
+    code, out = await cli("demo-data")
+    assert code == 0 and "already has data" in out

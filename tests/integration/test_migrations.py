@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
@@ -14,19 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db.models import Base
 from shared.migrate import downgrade, upgrade
-from tests.services import ServiceUrls, plain_url, with_database
-
-
-@pytest.fixture
-async def empty_database(services: ServiceUrls) -> AsyncIterator[str]:
-    name = f"mant_migrations_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_url(services.database_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(services.database_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+from tests.services import plain_url
 
 
 async def _differences(url: str) -> list[object]:
