@@ -21,7 +21,6 @@ class Settings(BaseSettings):
     http_port: int = 8080
     command_timeout_s: float = Field(10.0, gt=0)
     plant_tz: str = "UTC"
-    generation_horizon_days: int = Field(30, ge=1)
     log_level: str = "INFO"
     token_ttl_hours: int = Field(12, ge=1)
     db_pool_size: int = Field(10, ge=1)
