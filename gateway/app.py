@@ -1,4 +1,5 @@
 """The gateway application factory."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -1,5 +1,6 @@
 """Bearer tokens and passwords: tokens are random, stored only as their SHA-256, and expire;
 passwords are argon2 hashes, verified off the event loop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,9 +63,9 @@ def _bearer(request: web.Request, relative: str) -> str | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if not path.startswith(BASE + "/") or path[len(BASE):] in PUBLIC_PATHS:
+    if not path.startswith(BASE + "/") or path[len(BASE) :] in PUBLIC_PATHS:
         return await handler(request)
-    token = _bearer(request, path[len(BASE):])
+    token = _bearer(request, path[len(BASE) :])
     if token is None:
         raise Unauthorized("missing bearer token")
     async with request.app[ENGINE].connect() as conn:
@@ -83,7 +84,9 @@ def current_user(request: web.Request, *roles: Role) -> AuthUser:
     return user
 
 
-async def login(request: web.Request, username: str, password: str) -> tuple[str, datetime, AuthUser]:
+async def login(
+    request: web.Request, username: str, password: str
+) -> tuple[str, datetime, AuthUser]:
     engine: AsyncEngine = request.app[ENGINE]
     async with engine.connect() as conn:
         row = (await conn.execute(_USER_BY_NAME, {"username": username})).first()
@@ -93,7 +96,9 @@ async def login(request: web.Request, username: str, password: str) -> tuple[str
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(hours=request.app[SETTINGS].token_ttl_hours)
     async with engine.begin() as conn:
-        await conn.execute(_ISSUE, {"hash": token_hash(token), "user_id": row.id, "expires": expires})
+        await conn.execute(
+            _ISSUE, {"hash": token_hash(token), "user_id": row.id, "expires": expires}
+        )
     return token, expires, AuthUser(row.id, row.username, row.full_name, Role(row.role))
 
 

@@ -1,4 +1,5 @@
 """The authenticated caller as the gateway sees it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

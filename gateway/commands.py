@@ -1,4 +1,5 @@
 """Sending a command from a view: idempotency keys, the RPC call, and the 202 path."""
+
 from __future__ import annotations
 
 import hashlib
@@ -76,6 +77,8 @@ async def send(request: web.Request, command: Command) -> web.Response:
         command.routing_key, body, command_id=str(command_id), headers=headers
     )
     if reply is None:
-        await command_log.mark_pending(engine, command_id, user.id, command.routing_key, request_hash)
+        await command_log.mark_pending(
+            engine, command_id, user.id, command.routing_key, request_hash
+        )
         return accepted(command_id)
     return json_response(reply.body, status=reply.http_status)

@@ -1,4 +1,5 @@
 """Request parsing and response helpers shared by every route."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Typed application and request keys, in one place."""
+
 from __future__ import annotations
 
 from aiohttp import web

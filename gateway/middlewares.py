@@ -1,4 +1,5 @@
 """Middlewares, outermost first: request id and metrics → errors → trailing slash → auth."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,9 +74,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         _, message = _HTTP_MESSAGES.get(exc.status, ("error", exc.reason))
         body = {"status": "error", "message": message, "errors": []}
-        return json_response(body, status=exc.status, headers={
-            key: value for key, value in exc.headers.items() if key.lower() == "allow"
-        })
+        return json_response(
+            body,
+            status=exc.status,
+            headers={key: value for key, value in exc.headers.items() if key.lower() == "allow"},
+        )
     except asyncio.CancelledError:
         raise
     except Exception as exc:

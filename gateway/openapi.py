@@ -3,6 +3,7 @@
 A view declares itself with `@operation(...)`: its summary, who may call it (checked here, before
 the view runs), and the query and body models it parses. The document is built once per app.
 """
+
 from __future__ import annotations
 
 import functools
@@ -131,8 +132,12 @@ def _operation(op: Operation, path_names: list[str], components: dict[str, Any])
     if op.query is not None:
         properties = op.query.model_json_schema(ref_template=REF)["properties"]
         parameters += [
-            {"name": name, "in": "query", "required": field.is_required(),
-             "schema": properties[name]}
+            {
+                "name": name,
+                "in": "query",
+                "required": field.is_required(),
+                "schema": properties[name],
+            }
             for name, field in op.query.model_fields.items()
         ]
     result: dict[str, Any] = {"summary": op.summary, "parameters": parameters}

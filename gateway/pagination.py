@@ -1,14 +1,16 @@
 """Cursor pagination: opaque cursors, `X-Total-Count`, and `Link: <…>; rel="next"`."""
+
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from gateway.http import json_response
 from shared.errors import Invalid
 
 T = TypeVar("T")
@@ -63,3 +65,17 @@ def page_headers(
         url = request.rel_url.update_query(cursor=encode_cursor(next_key))
         headers["Link"] = f'<{url}>; rel="next"'
     return headers
+
+
+def page_response(
+    request: web.Request,
+    rows: list[dict[str, Any]],
+    *,
+    limit: int,
+    total: int,
+    key: Callable[[dict[str, Any]], Sequence[Any]],
+) -> web.Response:
+    """A page of `rows` fetched with `limit + 1`: the extra row only tells that more remain."""
+    page = rows[:limit]
+    next_key = key(page[-1]) if len(rows) > limit else None
+    return json_response(page, headers=page_headers(request, total, next_key))

@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations on the async engine through `connection.run_sync`."""
+
 from __future__ import annotations
 
 import asyncio

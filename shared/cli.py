@@ -1,4 +1,5 @@
 """The `mantenimiento` command line: migrate, users, demo data, and the service's processes."""
+
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,7 @@ def _gateway(settings: Settings, _: argparse.Namespace) -> int:
 
     from gateway.app import create_app
 
-    web.run_app(
-        create_app(settings), host=settings.http_host, port=settings.http_port, print=None
-    )
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port, print=None)
     return 0
 
 
@@ -86,8 +85,11 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
             [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(COMMAND_GROUPS)]
         )
     )
-    print(f"Serving on http://{settings.http_host}:{settings.http_port}/mantenimiento/ "
-          "(Ctrl-C stops)", flush=True)
+    print(
+        f"Serving on http://{settings.http_host}:{settings.http_port}/mantenimiento/ "
+        "(Ctrl-C stops)",
+        flush=True,
+    )
     while all(child.poll() is None for child in children):
         time.sleep(0.5)
     stop()  # one child ended: stop the others too
@@ -101,14 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("create-user", help="create a user")
     user.add_argument("--username", required=True)
     user.add_argument("--password", required=True)
-    user.add_argument("--role", required=True,
-                      choices=["ADMIN", "PLANIFICADOR", "TECNICO", "SOLICITANTE"])
+    user.add_argument(
+        "--role", required=True, choices=["ADMIN", "PLANIFICADOR", "TECNICO", "SOLICITANTE"]
+    )
     user.add_argument("--full-name")
     sub.add_parser("demo-data", help="load a demo plant into an empty database")
     sub.add_parser("gateway", help="serve the HTTP gateway")
     worker = sub.add_parser("worker", help="consume command queues")
-    worker.add_argument("--queues", default="ordenes,generacion",
-                        help="comma-separated queue groups (ordenes, generacion)")
+    worker.add_argument(
+        "--queues",
+        default="ordenes,generacion",
+        help="comma-separated queue groups (ordenes, generacion)",
+    )
     sub.add_parser("run", help="gateway and workers as child processes")
     return parser
 

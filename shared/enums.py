@@ -1,4 +1,5 @@
 """The contract's enumerations; values stay in the contract's Spanish."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """Domain errors: a stable code each, and the one table mapping codes to HTTP statuses."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Process-wide logging setup (called by entry points only)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Running alembic from code (the CLI and the tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Prints one clear line per unreachable service and exits 1; with `--create-database`, also
 creates the configured database when the server answers but the database does not exist.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ async def _check_postgres(settings: Settings, create: bool) -> str | None:
     maintenance_dsn, name = _dsn(settings.database_url, "postgres")
     try:
         conn = await asyncpg.connect(maintenance_dsn, timeout=TIMEOUT_S)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL is not reachable at {settings.database_url}: {exc}"
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
@@ -43,7 +44,7 @@ async def _check_postgres(settings: Settings, create: bool) -> str | None:
 async def _check_rabbitmq(settings: Settings) -> str | None:
     try:
         connection = await aio_pika.connect(settings.amqp_url, timeout=TIMEOUT_S)
-    except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
         return f"RabbitMQ is not reachable at {settings.amqp_url}: {exc!r}"
     await connection.close()
     return None

@@ -1,10 +1,9 @@
 """Every setting of the service, read from the environment by one class."""
+
 from __future__ import annotations
 
 from functools import cached_property
-from zoneinfo import ZoneInfo
-
-from zoneinfo import ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict

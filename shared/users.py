@@ -1,4 +1,5 @@
 """Creating a user from the command line."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

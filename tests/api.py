@@ -1,4 +1,5 @@
 """Test helpers: an HTTP client per user, and a small plant built in the test database."""
+
 from __future__ import annotations
 
 import itertools
@@ -61,7 +62,12 @@ class Api:
         all_headers.update(headers or {})
         url = path if path.startswith("/") and path.startswith(BASE) else BASE + path
         async with self.http.request(
-            method, url, json=json, data=data, params=params, headers=all_headers,
+            method,
+            url,
+            json=json,
+            data=data,
+            params=params,
+            headers=all_headers,
             allow_redirects=allow_redirects,
         ) as response:
             raw = await response.read()
@@ -109,8 +115,12 @@ class Plant:
             )
             plant_id = await _insert(conn, Location, code="PLT", name="Planta", parent_id=None)
             area_id = await _insert(conn, Location, code="PLT-A", name="Área A", parent_id=plant_id)
-            line_id = await _insert(conn, Location, code="PLT-A-L1", name="Línea 1", parent_id=area_id)
-            other_id = await _insert(conn, Location, code="PLT-B", name="Área B", parent_id=plant_id)
+            line_id = await _insert(
+                conn, Location, code="PLT-A-L1", name="Línea 1", parent_id=area_id
+            )
+            other_id = await _insert(
+                conn, Location, code="PLT-B", name="Área B", parent_id=plant_id
+            )
             type_id = await _insert(conn, MaintenanceType, name="Mecánico")
             category_id = await _insert(conn, AssetCategory, name="Bombas")
             await conn.execute(
@@ -119,8 +129,9 @@ class Plant:
                 )
             )
             assets = [
-                await _insert(conn, Asset, code=code, name=name, location_id=loc,
-                              category_id=category_id)
+                await _insert(
+                    conn, Asset, code=code, name=name, location_id=loc, category_id=category_id
+                )
                 for code, name, loc in (
                     ("BOMBA-01", "Bomba centrífuga 01", line_id),
                     ("BOMBA-02", "Bomba centrífuga 02", line_id),
@@ -136,9 +147,13 @@ class Plant:
                 login = await response.json()
             api[key] = Api(http, login["token"], login["user"])
         return cls(
-            db, http, api,
+            db,
+            http,
+            api,
             {"plant": plant_id, "area": area_id, "line": line_id, "other": other_id},
-            assets, category_id, type_id,
+            assets,
+            category_id,
+            type_id,
         )
 
     async def work_order(
@@ -160,9 +175,16 @@ class Plant:
         )
         async with self.db.begin() as conn:
             order_id = await _insert(
-                conn, WorkOrder, type=type, status=status, title=title or f"Orden {start:%H%M}",
-                scheduled_start=start, scheduled_end=start + duration, notes=notes,
-                technician_id=technician_id, actual_start=actual_start,
+                conn,
+                WorkOrder,
+                type=type,
+                status=status,
+                title=title or f"Orden {start:%H%M}",
+                scheduled_start=start,
+                scheduled_end=start + duration,
+                notes=notes,
+                technician_id=technician_id,
+                actual_start=actual_start,
             )
             await conn.execute(
                 insert(work_order_assets),
@@ -171,8 +193,10 @@ class Plant:
             if steps:
                 await conn.execute(
                     insert(WorkOrderStep),
-                    [{"work_order_id": order_id, "position": i, "description": f"Paso {i}"}
-                     for i in range(1, steps + 1)],
+                    [
+                        {"work_order_id": order_id, "position": i, "description": f"Paso {i}"}
+                        for i in range(1, steps + 1)
+                    ],
                 )
         return order_id
 

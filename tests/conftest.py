@@ -1,5 +1,6 @@
 """Service fixtures: a database and a broker namespace of the run's own, migrated with alembic,
 and the real gateway (over real HTTP) and a real worker running beside the tests."""
+
 from __future__ import annotations
 
 import asyncio

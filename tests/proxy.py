@@ -1,4 +1,5 @@
 """A TCP proxy the tests can cut and restore, to take a real service away from a process."""
+
 from __future__ import annotations
 
 import asyncio

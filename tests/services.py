@@ -1,5 +1,6 @@
 """Where the tests find PostgreSQL and RabbitMQ: the configured URLs (or the stock loopback
 ports) when they answer, otherwise containers started with testcontainers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ def with_database(database_url: str, name: str) -> str:
 async def _postgres_answers(url: str) -> bool:
     try:
         conn = await asyncpg.connect(plain_url(url), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True
@@ -43,7 +44,7 @@ async def _postgres_answers(url: str) -> bool:
 async def _rabbitmq_answers(url: str) -> bool:
     try:
         connection = await aio_pika.connect(url, timeout=3)
-    except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, aio_pika.exceptions.AMQPError):
         return False
     await connection.close()
     return True
@@ -52,7 +53,9 @@ async def _rabbitmq_answers(url: str) -> bool:
 @contextlib.contextmanager
 def service_urls() -> Iterator[ServiceUrls]:
     database_url = (
-        os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        os.environ.get("TEST_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL
     )
     amqp_url = os.environ.get("TEST_AMQP_URL") or os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL
     with contextlib.ExitStack() as stack:

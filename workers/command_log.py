@@ -1,4 +1,5 @@
 """The command log: the stored result of every command id, so a repeat changes nothing."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,7 @@ from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
 
 _FIND = text(
-    "SELECT status, request_hash, http_status, result FROM command_log "
-    "WHERE id = :id FOR UPDATE"
+    "SELECT status, request_hash, http_status, result FROM command_log WHERE id = :id FOR UPDATE"
 )
 # A `pending` row (written by a gateway whose caller got 202) is completed; a finished row is
 # left alone and the statement returns nothing, telling the caller it lost a race.

@@ -4,6 +4,7 @@ Policy: success and domain errors are both final answers (stored, acked, replied
 command id answers its stored result; anything unexpected propagates to the consumer, which
 retries it a bounded number of times and then dead-letters it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,10 +79,12 @@ class Dispatcher:
         for _ in range(2):
             try:
                 if command is None:
-                    return await self._store_error(command_id, actor, routing_key, request_hash,
-                                                   invalid)
-                return await self._run(handler, command, command_id, actor, routing_key,
-                                       request_hash)
+                    return await self._store_error(
+                        command_id, actor, routing_key, request_hash, invalid
+                    )
+                return await self._run(
+                    handler, command, command_id, actor, routing_key, request_hash
+                )
             except _LostRace:
                 continue
         raise RuntimeError(f"command {command_id} raced twice")

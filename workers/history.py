@@ -1,4 +1,5 @@
 """Work-order history lines, written with one statement in the handler's transaction."""
+
 from __future__ import annotations
 
 from typing import Any

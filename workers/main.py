@@ -1,4 +1,5 @@
 """A worker process's life: start, serve until SIGTERM/SIGINT, finish what is in hand, stop."""
+
 from __future__ import annotations
 
 import asyncio

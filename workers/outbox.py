@@ -3,6 +3,7 @@
 Any worker may relay; `FOR UPDATE SKIP LOCKED` keeps two relays off the same rows. A crash between
 publish and marking re-publishes an event, so consumers dedupe on the event id (`message_id`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -78,8 +79,12 @@ class OutboxRelay:
                     self._exchange.publish(
                         json_message(
                             orjson.dumps(
-                                {"id": row.id, "type": row.type, "at": row.created_at,
-                                 "data": row.data}
+                                {
+                                    "id": row.id,
+                                    "type": row.type,
+                                    "at": row.created_at,
+                                    "data": row.data,
+                                }
                             ),
                             message_id=str(row.id),
                             type=row.type,

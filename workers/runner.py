@@ -4,6 +4,7 @@ Ack after commit, then reply. A domain error is an answer like any other. An une
 retried (the message goes back to the queue after a short pause) until the queue's delivery
 limit dead-letters it; its last attempt tells the caller it failed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,11 @@ COMMAND_SECONDS = Histogram(
 INTERNAL_ERROR = Reply(
     status=CommandStatus.ERROR,
     http_status=500,
-    body={"status": "error", "message": "the command failed; it was set aside for review",
-          "errors": []},
+    body={
+        "status": "error",
+        "message": "the command failed; it was set aside for review",
+        "errors": [],
+    },
 )
 
 
@@ -97,7 +101,9 @@ class Worker:
         kind = message.type or message.routing_key or ""
         try:
             headers = message.headers
-            actor = Actor(user_id=headers["x-user-id"], role=headers["x-user-role"])
+            actor = Actor.model_validate(
+                {"user_id": headers["x-user-id"], "role": headers["x-user-role"]}
+            )
             command_id = uuid.UUID(message.message_id or "")
             request_hash = headers.get("x-request-hash")
             reply = await self._dispatcher.dispatch(
@@ -122,7 +128,7 @@ class Worker:
             self.relay.poke()
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
-        deliveries = int(message.headers.get("x-delivery-count", 0) or 0) + 1
+        deliveries = int(str(message.headers.get("x-delivery-count") or 0)) + 1
         log.exception("command %s failed (delivery %d)", message.message_id, deliveries)
         if deliveries >= self._settings.delivery_limit:
             await message.reject(requeue=False)

@@ -1,4 +1,5 @@
 """The unit of work a handler receives: one session in one transaction, plus what it emits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Catalog reads: each list is one statement (plus the count for the paginated asset list)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

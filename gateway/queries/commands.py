@@ -1,4 +1,5 @@
 """The command log as the gateway reads it (and the `pending` mark of a late command)."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """The location tree: a recursive CTE naming a location and everything below it."""
+
 from __future__ import annotations
 
 # Expects the bind parameter :location_id; yields `subtree(id)`.

@@ -1,4 +1,5 @@
 """Search patterns shared by the list queries."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """Work-order reads: one statement for a page or a detail, JSON for the nested parts built by
 PostgreSQL so that a page costs the same round trips whatever its size."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,14 @@ _COLUMNS = """
     wo.routine_id, wo.program_id, wo.aviso_id, wo.version, wo.created_at, wo.updated_at
 """
 _FROM = "FROM work_orders wo LEFT JOIN users u ON u.id = wo.technician_id"
-_DATETIMES = ("scheduled_start", "scheduled_end", "actual_start", "actual_end", "created_at",
-              "updated_at")
+_DATETIMES = (
+    "scheduled_start",
+    "scheduled_end",
+    "actual_start",
+    "actual_end",
+    "created_at",
+    "updated_at",
+)
 
 _DETAIL = text(f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = :id")
 
@@ -131,7 +138,9 @@ async def search(
     """One page ordered by (scheduled_start, id) after the cursor, and the total count."""
     clauses, params = _where(filters, tz)
     where = " AND ".join(clauses) or "TRUE"
-    total = (await conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params)).scalar_one()
+    total = (
+        await conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params)
+    ).scalar_one()
     page_where = where
     if after is not None:
         params = {**params, "after_start": after[0], "after_id": after[1]}

@@ -1,4 +1,5 @@
 """`/auth/`: log in for a bearer token, log out, and who am I."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -19,8 +20,7 @@ class Credentials(BaseModel):
 
 
 @routes.post("/mantenimiento/auth/token/")
-@operation("Log in: a bearer token for the username and password", roles=None,
-           body=Credentials)
+@operation("Log in: a bearer token for the username and password", roles=None, body=Credentials)
 async def token(request: web.Request) -> web.Response:
     credentials = parse_model(request, Credentials, await read_json(request))
     value, expires, user = await auth.login(request, credentials.username, credentials.password)

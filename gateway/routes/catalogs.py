@@ -1,5 +1,6 @@
 """Catalogs: locations, categories, maintenance types, frequencies, assets, technicians (reads),
 and their ADMIN administration (`…/guardar/` commands, users included)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from gateway import commands
 from gateway.http import cached_json, json_response, parse_query
 from gateway.keys import ENGINE
 from gateway.openapi import operation
-from gateway.pagination import PageQuery, bad_cursor, decode_cursor, page_headers
+from gateway.pagination import PageQuery, bad_cursor, decode_cursor, page_response
 from gateway.queries import catalogs as queries
 from shared.enums import Role
 from shared.errors import NotFound
@@ -90,8 +91,12 @@ def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
 
 
 @routes.get("/mantenimiento/activos/")
-@operation("Search assets (location_id includes sub-locations)", roles=PICKERS, query=AssetQuery,
-           paginated=True)
+@operation(
+    "Search assets (location_id includes sub-locations)",
+    roles=PICKERS,
+    query=AssetQuery,
+    paginated=True,
+)
 async def assets(request: web.Request) -> web.Response:
     query = parse_query(request, AssetQuery)
     after = _asset_cursor(query.cursor)
@@ -100,10 +105,9 @@ async def assets(request: web.Request) -> web.Response:
     )
     async with request.app[ENGINE].connect() as conn:
         rows, total = await queries.search_assets(conn, filters, after=after, limit=query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    next_key = (rows[-1]["code"], rows[-1]["id"]) if more else None
-    return json_response(rows, headers=page_headers(request, total, next_key))
+    return page_response(
+        request, rows, limit=query.limit, total=total, key=lambda row: (row["code"], row["id"])
+    )
 
 
 @routes.get(r"/mantenimiento/activos/{id:\d+}/")

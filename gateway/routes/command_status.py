@@ -1,4 +1,5 @@
 """`/comandos/{id}/`: the outcome of a command answered 202."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """`/openapi.json` and the API docs page (served from the package: no CDN)."""
+
 from __future__ import annotations
 
 from importlib.metadata import version

@@ -1,4 +1,5 @@
 """`/ot/`: search, detail, and status/notes update."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,10 +8,10 @@ from aiohttp import web
 from pydantic import Field, model_validator
 
 from gateway import commands
-from gateway.http import cached_json, json_response, parse_query
+from gateway.http import cached_json, parse_query
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
-from gateway.pagination import CommaList, PageQuery, bad_cursor, decode_cursor, page_headers
+from gateway.pagination import CommaList, PageQuery, bad_cursor, decode_cursor, page_response
 from gateway.queries import work_orders as queries
 from shared.enums import Role, WorkOrderStatus, WorkOrderType
 from shared.errors import NotFound
@@ -39,8 +40,12 @@ class WorkOrderQuery(PageQuery):
 
 
 @routes.get("/mantenimiento/ot/")
-@operation("Search work orders, by scheduled start then id", roles=READERS,
-           query=WorkOrderQuery, paginated=True)
+@operation(
+    "Search work orders, by scheduled start then id",
+    roles=READERS,
+    query=WorkOrderQuery,
+    paginated=True,
+)
 async def search(request: web.Request) -> web.Response:
     query = parse_query(request, WorkOrderQuery)
     key = decode_cursor(query.cursor, 2)
@@ -64,10 +69,13 @@ async def search(request: web.Request) -> web.Response:
         rows, total = await queries.search(
             conn, filters, after=after, limit=query.limit + 1, tz=request.app[SETTINGS].tz
         )
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    next_key = (rows[-1]["scheduled_start"], rows[-1]["id"]) if more else None
-    return json_response(rows, headers=page_headers(request, total, next_key))
+    return page_response(
+        request,
+        rows,
+        limit=query.limit,
+        total=total,
+        key=lambda row: (row["scheduled_start"], row["id"]),
+    )
 
 
 @routes.get(r"/mantenimiento/ot/{id:\d+}/")
@@ -82,8 +90,12 @@ async def detail(request: web.Request) -> web.Response:
 
 
 @routes.post(r"/mantenimiento/ot/{id:\d+}/actualizar/")
-@operation("Change status and/or notes; If-Match or version guards against lost updates",
-           roles=READERS, body=UpdateWorkOrder, path_fields=("work_order_id",))
+@operation(
+    "Change status and/or notes; If-Match or version guards against lost updates",
+    roles=READERS,
+    body=UpdateWorkOrder,
+    path_fields=("work_order_id",),
+)
 async def update(request: web.Request) -> web.Response:
     # A technician's assignment is checked by the worker, inside the transaction.
     command = await commands.parse(

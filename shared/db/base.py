@@ -1,10 +1,13 @@
 """Declarative base with a naming convention, so migrations name every constraint."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, func
+from typing import cast
+
+from sqlalchemy import CheckConstraint, DateTime, MetaData, Table, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -34,3 +37,8 @@ def updated_at_column() -> Mapped[datetime]:
     return mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed for Core statements."""
+    return cast(Table, model.__table__)

@@ -1,4 +1,5 @@
 """The work-order state machine and how a status/notes update changes an order."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,4 +83,3 @@ def _check_order(start: datetime | None, end: datetime | None) -> None:
             "actual_start must not be after actual_end",
             [field_error(["body", "actual_start"], "must not be after actual_end")],
         )
-

@@ -1,4 +1,5 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
+
 from shared.messages import catalogs, work_orders
 from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
 

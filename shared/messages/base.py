@@ -1,5 +1,6 @@
 """Command, reply and actor models shared by the gateway (which validates and publishes) and the
 workers (which validate again and handle)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """ADMIN commands that create (no `id`) or update (`id`) one catalog object or user."""
+
 from __future__ import annotations
 
 from pydantic import Field

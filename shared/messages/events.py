@@ -1,5 +1,6 @@
 """Domain events: written to the outbox with the change, published to `mantenimiento.eventos`
 under their type as routing key."""
+
 from __future__ import annotations
 
 OT_ASSIGNED = "ot.asignada"

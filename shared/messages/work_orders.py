@@ -1,4 +1,5 @@
 """Commands on work orders."""
+
 from __future__ import annotations
 
 from pydantic import Field

@@ -1,5 +1,6 @@
 """One robust broker connection per process, opened in the background so that a process started
 while RabbitMQ is down comes up anyway and connects when the broker returns."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,7 +54,7 @@ class Broker:
                     reconnect_interval=RECONNECT_INTERVAL_S,
                 )
                 break
-            except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
                 log.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

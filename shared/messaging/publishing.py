@@ -1,4 +1,5 @@
 """The one shape of every message the service publishes: persistent JSON with ids."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,4 +29,3 @@ def json_message(
             aio_pika.DeliveryMode.PERSISTENT if persistent else aio_pika.DeliveryMode.NOT_PERSISTENT
         ),
     )
-

@@ -4,6 +4,7 @@ Replies arrive on one named, exclusive queue per gateway process (redeclared und
 after a reconnect). A reply that arrives after its caller gave up is dropped quietly: the result
 is in the command log either way.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Every exchange and queue of the service, declared idempotently by whoever starts first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

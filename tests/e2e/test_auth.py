@@ -1,4 +1,5 @@
 """Log in, who am I, log out, and the token's life."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,20 +11,26 @@ from tests.api import PASSWORD, Api, Plant
 
 
 async def login(http: ClientSession, username: str, password: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    response = await Api(http, None).post("/auth/token/",
-                                          {"username": username, "password": password})
+    response = await Api(http, None).post(
+        "/auth/token/", {"username": username, "password": password}
+    )
     return response.status, response.body
 
 
 async def test_login_me_and_logout(http: ClientSession, plant: Plant) -> None:
     status, body = await login(http, "planner", PASSWORD)
     assert status == 200
-    assert body["user"] == {"id": plant.api["PLANIFICADOR"].id, "username": "planner",
-                            "full_name": "Pedro Planificador", "role": "PLANIFICADOR"}
+    assert body["user"] == {
+        "id": plant.api["PLANIFICADOR"].id,
+        "username": "planner",
+        "full_name": "Pedro Planificador",
+        "role": "PLANIFICADOR",
+    }
     expires = datetime.fromisoformat(body["expires_at"])
     assert expires > datetime.now(timezone.utc)
-    stored = await plant.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = :t",
-                                t=body["token"])
+    stored = await plant.scalar(
+        "SELECT count(*) FROM api_tokens WHERE token_hash = :t", t=body["token"]
+    )
     assert stored == 0  # only the hash is kept
 
     api = Api(http, body["token"])
@@ -36,8 +43,9 @@ async def test_login_me_and_logout(http: ClientSession, plant: Plant) -> None:
 
 
 @pytest.mark.parametrize(("username", "password"), [("planner", "wrong"), ("nobody", PASSWORD)])
-async def test_bad_credentials_are_401(http: ClientSession, plant: Plant, username: str,
-                                       password: str) -> None:
+async def test_bad_credentials_are_401(
+    http: ClientSession, plant: Plant, username: str, password: str
+) -> None:
     status, body = await login(http, username, password)
     assert status == 401
     assert body == {"status": "error", "message": "wrong username or password", "errors": []}
@@ -56,7 +64,8 @@ async def test_expired_token_is_refused(http: ClientSession, plant: Plant) -> No
     await plant.scalar(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second'"
         " WHERE id = (SELECT max(id) FROM api_tokens WHERE user_id = :u) RETURNING id",
-        u=plant.api["TECNICO"].id)
+        u=plant.api["TECNICO"].id,
+    )
     assert (await api.get("/auth/me/")).status == 401
 
 

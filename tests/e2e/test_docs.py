@@ -1,4 +1,5 @@
 """The OpenAPI document and the docs page: public, complete, generated from the models."""
+
 from __future__ import annotations
 
 from aiohttp import ClientSession
@@ -7,8 +8,9 @@ from aiohttp.test_utils import TestServer
 from tests.api import Api
 
 
-async def test_openapi_lists_every_route_with_its_models(http: ClientSession,
-                                                         gateway: TestServer) -> None:
+async def test_openapi_lists_every_route_with_its_models(
+    http: ClientSession, gateway: TestServer
+) -> None:
     response = await Api(http, None).get("/openapi.json")
     assert response.status == 200
     spec = response.body
@@ -17,7 +19,8 @@ async def test_openapi_lists_every_route_with_its_models(http: ClientSession,
     served = {
         (route.method, route.resource.canonical.replace(r"{id:\d+}", "{id}"))
         for route in gateway.app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
         and route.resource.canonical.startswith("/mantenimiento/")
         and not route.resource.canonical.endswith(("/openapi.json", "/docs/"))
     }
@@ -25,7 +28,8 @@ async def test_openapi_lists_every_route_with_its_models(http: ClientSession,
     update = spec["paths"]["/mantenimiento/ot/{id}/actualizar/"]["post"]
     body = spec["components"]["schemas"]["UpdateWorkOrder"]
     assert update["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/UpdateWorkOrder")
+        "/UpdateWorkOrder"
+    )
     # The path supplies the order's id: it is not part of the body.
     assert set(body["properties"]) == {"status", "notes", "actual_start", "actual_end", "version"}
     assert "202" in update["responses"] and "409" in update["responses"]

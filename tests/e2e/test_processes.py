@@ -1,4 +1,5 @@
 """The `mantenimiento` command line as separate processes: worker, gateway, users, migrations."""
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,10 @@ async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
                 await asyncio.sleep(0.1)
             response = await api.post(f"/ot/{order}/actualizar/", {"notes": "desde procesos"})
             assert response.status == 200, response.body
-        assert await plant.scalar("SELECT notes FROM work_orders WHERE id = :id",
-                                  id=order) == "desde procesos"
+        assert (
+            await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
+            == "desde procesos"
+        )
     finally:
         for process in (worker, gateway):
             if process.returncode is None:
@@ -80,8 +83,11 @@ async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
 async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings) -> None:
     port = free_port()
     run = await asyncio.create_subprocess_exec(
-        *CLI, "run", env=environment(own_namespace, HTTP_PORT=str(port)),
-        stdout=asyncio.subprocess.PIPE)
+        *CLI,
+        "run",
+        env=environment(own_namespace, HTTP_PORT=str(port)),
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         assert run.stdout is not None
         banner = await asyncio.wait_for(run.stdout.readline(), 30)
@@ -90,7 +96,8 @@ async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings
             for _ in range(100):
                 try:
                     async with session.get(
-                        f"http://127.0.0.1:{port}/mantenimiento/health/ready/") as response:
+                        f"http://127.0.0.1:{port}/mantenimiento/health/ready/"
+                    ) as response:
                         if response.status == 200:
                             break
                 except OSError:
@@ -105,26 +112,43 @@ async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings
 
 async def test_create_user_then_log_in(settings: Settings, http: ClientSession) -> None:
     process = await asyncio.create_subprocess_exec(
-        *CLI, "create-user", "--username", "cli-user", "--password", "clave-segura",
-        "--role", "PLANIFICADOR", "--full-name", "Usuario de Consola",
-        env=environment(settings), stdout=asyncio.subprocess.PIPE)
+        *CLI,
+        "create-user",
+        "--username",
+        "cli-user",
+        "--password",
+        "clave-segura",
+        "--role",
+        "PLANIFICADOR",
+        "--full-name",
+        "Usuario de Consola",
+        env=environment(settings),
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await process.communicate()
     assert process.returncode == 0 and b"cli-user" in out
-    async with http.post("/mantenimiento/auth/token/",
-                         json={"username": "cli-user", "password": "clave-segura"}) as response:
+    async with http.post(
+        "/mantenimiento/auth/token/", json={"username": "cli-user", "password": "clave-segura"}
+    ) as response:
         assert response.status == 200
         body = await response.json()
     assert body["user"]["role"] == "PLANIFICADOR"
     assert body["user"]["full_name"] == "Usuario de Consola"
-    async with http.post("/mantenimiento/auth/token/",
-                         json={"username": "cli-user", "password": "otra"}) as response:
+    async with http.post(
+        "/mantenimiento/auth/token/", json={"username": "cli-user", "password": "otra"}
+    ) as response:
         assert response.status == 401
 
 
 async def test_worker_refuses_unknown_queue_groups(settings: Settings) -> None:
     process = await asyncio.create_subprocess_exec(
-        *CLI, "worker", "--queues", "ordenes,inventario", env=environment(settings),
-        stderr=asyncio.subprocess.PIPE)
+        *CLI,
+        "worker",
+        "--queues",
+        "ordenes,inventario",
+        env=environment(settings),
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode != 0 and b"inventario" in err
 
@@ -136,7 +160,8 @@ async def test_migrate_then_demo_data_into_an_empty_database(
 
     async def cli(*args: str) -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
-            *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE)
+            *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE
+        )
         out, _ = await asyncio.wait_for(process.communicate(), 120)
         assert process.returncode is not None
         return process.returncode, out.decode()

@@ -1,4 +1,5 @@
 """GET /ot/ and GET /ot/{id}/: filters, ordering, pagination, ETags, and their errors."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,12 +20,19 @@ def ids(response) -> list[int]:  # type: ignore[no-untyped-def]
 async def test_search_filters_each_criterion(plant: Plant, planner: Api, tech: Api) -> None:
     tag = uuid.uuid4().hex[:8]
     a1, a2, a3 = plant.assets
-    first = await plant.work_order(title=f"Lubricar {tag}", start=T0, assets=[a1],
-                                   technician_id=tech.id)
-    second = await plant.work_order(notes=f"revisar {tag}", start=T0 + timedelta(days=2),
-                                    assets=[a3], type="CORRECTIVA", status="EN_PROGRESO")
-    third = await plant.work_order(notes=f"{tag}", start=T0 + timedelta(days=5), assets=[a2],
-                                   status="CANCELADA")
+    first = await plant.work_order(
+        title=f"Lubricar {tag}", start=T0, assets=[a1], technician_id=tech.id
+    )
+    second = await plant.work_order(
+        notes=f"revisar {tag}",
+        start=T0 + timedelta(days=2),
+        assets=[a3],
+        type="CORRECTIVA",
+        status="EN_PROGRESO",
+    )
+    third = await plant.work_order(
+        notes=f"{tag}", start=T0 + timedelta(days=5), assets=[a2], status="CANCELADA"
+    )
 
     assert ids(await planner.get("/ot/", q=tag)) == [first, second, third]
     assert ids(await planner.get("/ot/", q=tag.upper())) == [first, second, third]
@@ -35,20 +43,25 @@ async def test_search_filters_each_criterion(plant: Plant, planner: Api, tech: A
     assert ids(await planner.get("/ot/", q=tag, asset_id=a2)) == [third]
     # The area holds the line: its sub-locations count.
     assert ids(await planner.get("/ot/", q=tag, location_id=plant.locations["area"])) == [
-        first, third]
+        first,
+        third,
+    ]
     assert ids(await planner.get("/ot/", q=tag, location_id=plant.locations["other"])) == [second]
     # Window overlap, whole days in plant time.
-    assert ids(await planner.get("/ot/", q=tag, start_date="2031-05-12",
-                                 end_date="2031-05-12")) == [second]
+    assert ids(
+        await planner.get("/ot/", q=tag, start_date="2031-05-12", end_date="2031-05-12")
+    ) == [second]
     assert ids(await planner.get("/ot/", q=tag, start_date="2031-05-11")) == [second, third]
     assert ids(await planner.get("/ot/", q=tag, end_date="2031-05-10")) == [first]
 
 
-async def test_search_matches_asset_and_technician_names(plant: Plant, planner: Api,
-                                                         other_tech: Api) -> None:
+async def test_search_matches_asset_and_technician_names(
+    plant: Plant, planner: Api, other_tech: Api
+) -> None:
     start = T0 + timedelta(days=400)
-    order = await plant.work_order(start=start, technician_id=other_tech.id,
-                                   assets=[plant.assets[2]])
+    order = await plant.work_order(
+        start=start, technician_id=other_tech.id, assets=[plant.assets[2]]
+    )
     window = {"start_date": "2032-06-13", "end_date": "2032-06-14"}
     assert order in ids(await planner.get("/ot/", q="bomba de vacío", **window))
     assert order in ids(await planner.get("/ot/", q="Teresa", **window))
@@ -62,7 +75,10 @@ async def test_search_result_shape(plant: Plant, tech: Api) -> None:
     assert "steps" not in found
     assert found["technician"] == "Tomás Técnico"
     assert found["assets"][0]["location"] == {
-        "id": plant.locations["line"], "code": "PLT-A-L1", "name": "Línea 1"}
+        "id": plant.locations["line"],
+        "code": "PLT-A-L1",
+        "name": "Línea 1",
+    }
     assert found["allowed_transitions"] == ["EN_PROGRESO", "COMPLETADA", "CANCELADA"]
     assert found["code"].startswith("OT-") and found["version"] == 1
     assert found["scheduled_start"].endswith("+00:00")
@@ -71,8 +87,7 @@ async def test_search_result_shape(plant: Plant, tech: Api) -> None:
 async def test_pagination_walks_every_result_once(plant: Plant, planner: Api) -> None:
     tag = uuid.uuid4().hex[:8]
     # Equal start times on some orders: the id breaks the tie.
-    made = [await plant.work_order(notes=tag, start=T0 + timedelta(hours=i // 2))
-            for i in range(7)]
+    made = [await plant.work_order(notes=tag, start=T0 + timedelta(hours=i // 2)) for i in range(7)]
     seen: list[int] = []
     response = await planner.get("/ot/", q=tag, limit=3)
     pages = 0
@@ -92,9 +107,17 @@ async def test_pagination_walks_every_result_once(plant: Plant, planner: Api) ->
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": "abc"}, {"limit": "9999"}, {"limit": "0"}, {"cursor": "%%%"},
-     {"cursor": "WzFd"}, {"status": "ABIERTA"}, {"start_date": "2031-13-01"},
-     {"start_date": "2031-05-02", "end_date": "2031-05-01"}, {"technician_id": "x"}],
+    [
+        {"limit": "abc"},
+        {"limit": "9999"},
+        {"limit": "0"},
+        {"cursor": "%%%"},
+        {"cursor": "WzFd"},
+        {"status": "ABIERTA"},
+        {"start_date": "2031-13-01"},
+        {"start_date": "2031-05-02", "end_date": "2031-05-01"},
+        {"technician_id": "x"},
+    ],
 )
 async def test_bad_query_values_are_422(planner: Api, params: dict[str, str]) -> None:
     response = await planner.get("/ot/", **params)
@@ -109,14 +132,24 @@ async def test_detail_with_steps_etag_and_304(plant: Plant, tech: Api) -> None:
     assert response.status == 200
     assert [s["order"] for s in response.body["steps"]] == [1, 2, 3]
     assert response.body["steps"][0] | {"id": 0} == {
-        "id": 0, "order": 1, "description": "Paso 1", "kind": "CHECK", "unit": None,
-        "min_value": None, "max_value": None, "done": False, "ok": None, "value": None,
-        "comment": None}
+        "id": 0,
+        "order": 1,
+        "description": "Paso 1",
+        "kind": "CHECK",
+        "unit": None,
+        "min_value": None,
+        "max_value": None,
+        "done": False,
+        "ok": None,
+        "value": None,
+        "comment": None,
+    }
     etag = response.headers["ETag"]
     cached = await tech.request("GET", f"/ot/{order}/", headers={"If-None-Match": etag})
     assert cached.status == 304
-    await plant.scalar("UPDATE work_orders SET notes = 'changed' WHERE id = :id RETURNING id",
-                       id=order)
+    await plant.scalar(
+        "UPDATE work_orders SET notes = 'changed' WHERE id = :id RETURNING id", id=order
+    )
     fresh = await tech.request("GET", f"/ot/{order}/", headers={"If-None-Match": etag})
     assert fresh.status == 200 and fresh.headers["ETag"] != etag
 
@@ -124,8 +157,11 @@ async def test_detail_with_steps_etag_and_304(plant: Plant, tech: Api) -> None:
 async def test_unknown_order_is_404(planner: Api) -> None:
     response = await planner.get("/ot/99999999/")
     assert response.status == 404
-    assert response.body == {"status": "error", "message": "work order 99999999 not found",
-                             "errors": []}
+    assert response.body == {
+        "status": "error",
+        "message": "work order 99999999 not found",
+        "errors": [],
+    }
 
 
 async def test_requester_may_not_read_orders(plant: Plant, requester: Api) -> None:
@@ -143,6 +179,7 @@ async def test_tokens_are_required_and_checked(http, plant: Plant) -> None:  # t
 
 async def test_missing_trailing_slash_redirects_before_auth(http) -> None:  # type: ignore[no-untyped-def]
     response = await Api(http, None).request(
-        "GET", "/mantenimiento/ot?status=PENDIENTE", allow_redirects=False)
+        "GET", "/mantenimiento/ot?status=PENDIENTE", allow_redirects=False
+    )
     assert response.status == 308
     assert response.headers["Location"] == "/mantenimiento/ot/?status=PENDIENTE"

@@ -1,5 +1,6 @@
 """Events leave through the outbox after commit; a command that keeps failing is retried a bounded
 number of times, then dead-lettered, and its caller is told."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,15 +39,22 @@ async def test_status_change_event_is_relayed_from_the_outbox(
     message, body = received
     assert message.routing_key == "ot.estado" and message.message_id == str(body["id"])
     assert body["type"] == "ot.estado"
-    assert body["data"] == {"work_order_id": order, "from": "PENDIENTE", "to": "EN_PROGRESO",
-                            "technician_id": tech.id, "changed_by": planner.id}
+    assert body["data"] == {
+        "work_order_id": order,
+        "from": "PENDIENTE",
+        "to": "EN_PROGRESO",
+        "technician_id": tech.id,
+        "changed_by": planner.id,
+    }
     for _ in range(50):  # marked after the publish is confirmed
-        if await plant.scalar("SELECT published_at IS NOT NULL FROM outbox WHERE id = :id",
-                              id=body["id"]):
+        if await plant.scalar(
+            "SELECT published_at IS NOT NULL FROM outbox WHERE id = :id", id=body["id"]
+        ):
             break
         await asyncio.sleep(0.05)
-    assert await plant.scalar("SELECT published_at IS NOT NULL FROM outbox WHERE id = :id",
-                              id=body["id"])
+    assert await plant.scalar(
+        "SELECT published_at IS NOT NULL FROM outbox WHERE id = :id", id=body["id"]
+    )
 
 
 async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
@@ -54,7 +62,8 @@ async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
 ) -> None:
     # A namespace of its own, with a low delivery limit to keep the test short.
     strict = settings.model_copy(
-        update={"amqp_namespace": f"{settings.amqp_namespace}_strict", "delivery_limit": 2})
+        update={"amqp_namespace": f"{settings.amqp_namespace}_strict", "delivery_limit": 2}
+    )
     worker = Worker(strict, ["ordenes"])
     await worker.start()
     connection = await aio_pika.connect(settings.amqp_url)
@@ -68,7 +77,9 @@ async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
         await topology.exchanges[COMMANDS].publish(
             aio_pika.Message(
                 f'{{"work_order_id": {order}, "notes": "nunca"}}'.encode(),
-                message_id=message_id, type="ot.actualizar", correlation_id=message_id,
+                message_id=message_id,
+                type="ot.actualizar",
+                correlation_id=message_id,
                 reply_to=replies.name,
                 headers={"x-user-id": "987654321", "x-user-role": "ADMIN"},
             ),
@@ -88,8 +99,12 @@ async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
             await asyncio.sleep(0.1)
         assert found is not None and found.message_id == message_id
         assert await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order) == ""
-        assert await plant.scalar("SELECT count(*) FROM command_log WHERE id = :id",
-                                  id=uuid.UUID(message_id)) == 0
+        assert (
+            await plant.scalar(
+                "SELECT count(*) FROM command_log WHERE id = :id", id=uuid.UUID(message_id)
+            )
+            == 0
+        )
     finally:
         await worker.stop()
         await delete_topology(await connection.channel(), strict)

@@ -1,5 +1,6 @@
 """The command path's reliability: redelivery, late replies (202), poison messages, and a
 broker or database that goes away and comes back."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,6 @@ from aiohttp.test_utils import TestServer
 from yarl import URL
 
 from gateway.app import create_app
-from gateway.keys import RPC
 from shared.messages import Reply
 from shared.messaging.topology import COMMANDS, Names, declare_topology, delete_topology
 from shared.settings import Settings
@@ -27,7 +27,8 @@ async def order_state(plant: Plant, order: int) -> tuple[str, int, int]:
     notes = await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
     version = await plant.scalar("SELECT version FROM work_orders WHERE id = :id", id=order)
     lines = await plant.scalar(
-        "SELECT count(*) FROM work_order_events WHERE work_order_id = :id", id=order)
+        "SELECT count(*) FROM work_order_events WHERE work_order_id = :id", id=order
+    )
     return notes, version, lines
 
 
@@ -52,8 +53,9 @@ async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
         await server.close()
 
 
-async def test_a_command_delivered_twice_is_applied_once(settings: Settings, plant: Plant,
-                                                         planner: Api) -> None:
+async def test_a_command_delivered_twice_is_applied_once(
+    settings: Settings, plant: Plant, planner: Api
+) -> None:
     order = await plant.work_order()
     connection = await aio_pika.connect(settings.amqp_url)
     channel = await connection.channel()
@@ -61,8 +63,11 @@ async def test_a_command_delivered_twice_is_applied_once(settings: Settings, pla
     exchange = await channel.get_exchange(Names(settings.amqp_namespace)(COMMANDS))
     message = aio_pika.Message(
         f'{{"work_order_id": {order}, "notes": "una sola vez"}}'.encode(),
-        message_id=str(uuid.uuid4()), type="ot.actualizar", correlation_id="c",
-        reply_to=replies.name, content_type="application/json",
+        message_id=str(uuid.uuid4()),
+        type="ot.actualizar",
+        correlation_id="c",
+        reply_to=replies.name,
+        content_type="application/json",
         headers={"x-user-id": str(planner.id), "x-user-role": "PLANIFICADOR"},
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
@@ -85,7 +90,8 @@ async def test_late_reply_answers_202_and_completes_when_the_worker_returns(
 ) -> None:  # type: ignore[no-untyped-def]
     # A namespace of its own whose worker is not running yet, on the same database.
     offline = settings.model_copy(
-        update={"amqp_namespace": f"{settings.amqp_namespace}_late", "command_timeout_s": 0.5})
+        update={"amqp_namespace": f"{settings.amqp_namespace}_late", "command_timeout_s": 0.5}
+    )
     api, _ = await gateway_for(offline)
     await _wait_ready(api)
     order = await plant.work_order()
@@ -126,7 +132,9 @@ async def test_unknown_command_id_is_404(planner: Api) -> None:
     assert (await planner.get("/comandos/not-a-uuid/")).status == 404
 
 
-async def test_a_message_without_sender_is_dead_lettered(settings: Settings, worker: Worker) -> None:
+async def test_a_message_without_sender_is_dead_lettered(
+    settings: Settings, worker: Worker
+) -> None:
     connection = await aio_pika.connect(settings.amqp_url)
     channel = await connection.channel()
     topology = await declare_topology(channel, settings)
@@ -189,7 +197,8 @@ async def test_database_down_is_503_and_the_gateway_recovers(
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     proxied = settings.model_copy(
-        update={"database_url": str(url.with_port(proxy.port)), "db_connect_timeout_s": 1.0})
+        update={"database_url": str(url.with_port(proxy.port)), "db_connect_timeout_s": 1.0}
+    )
     api, _ = await gateway_for(proxied)
     order = await plant.work_order()
     assert (await api.get(f"/ot/{order}/")).status == 200
@@ -213,8 +222,7 @@ async def test_database_down_is_503_and_the_gateway_recovers(
     await proxy.cut()
 
 
-async def test_nul_characters_are_refused_before_the_database(plant: Plant,
-                                                              planner: Api) -> None:
+async def test_nul_characters_are_refused_before_the_database(plant: Plant, planner: Api) -> None:
     order = await plant.work_order()
     response = await planner.post(f"/ot/{order}/actualizar/", {"notes": "a\u0000b"})
     assert response.status == 422

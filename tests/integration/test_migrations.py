@@ -1,4 +1,5 @@
 """The migrations and the models agree, and the migrations run both ways on an empty database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,9 @@ async def _tables(url: str) -> set[str]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            rows = await conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            rows = await conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
             return {row.tablename for row in rows} - {"alembic_version"}
     finally:
         await engine.dispose()
@@ -54,13 +56,15 @@ async def test_codes_come_from_the_database(empty_database: str) -> None:
     await asyncio.to_thread(upgrade, empty_database)
     conn = await asyncpg.connect(plain_url(empty_database))
     try:
-        codes = [await conn.fetchval("SELECT next_code('OT', 'work_order_code_seq')")
-                 for _ in range(2)]
+        codes = [
+            await conn.fetchval("SELECT next_code('OT', 'work_order_code_seq')") for _ in range(2)
+        ]
         year = await conn.fetchval("SELECT to_char(now(), 'YYYY')")
         assert codes == [f"OT-{year}-000001", f"OT-{year}-000002"]
         await conn.execute("SELECT setval('work_order_code_seq', 999999)")
         # Past a million the number grows instead of being cut.
         assert await conn.fetchval("SELECT next_code('OT', 'work_order_code_seq')") == (
-            f"OT-{year}-1000000")
+            f"OT-{year}-1000000"
+        )
     finally:
         await conn.close()

@@ -1,6 +1,7 @@
 """Dockerfile and docker-compose.yml, checked without a Docker engine: the services the issue and
 the Makefile name exist, every command they run is one the CLI accepts, every dependency and
 environment variable refers to something real."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,7 @@ SETTINGS_FIELDS = {name.upper() for name in Settings.model_fields}
 
 
 # --- reading the files ---------------------------------------------------------------------------
+
 
 def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE_FILE.read_text())
@@ -72,8 +74,9 @@ def depends_on(spec: dict[str, Any]) -> dict[str, str]:
     deps = spec.get("depends_on") or {}
     if isinstance(deps, list):  # short form: no condition, i.e. service_started
         return {name: "service_started" for name in deps}
-    return {name: (options or {}).get("condition", "service_started")
-            for name, options in deps.items()}
+    return {
+        name: (options or {}).get("condition", "service_started") for name, options in deps.items()
+    }
 
 
 def parse_cli(args: list[str]) -> Any:
@@ -84,8 +87,9 @@ def parse_cli(args: list[str]) -> Any:
     except SystemExit as exc:
         pytest.fail(f"`mantenimiento {shlex.join(args)}` is rejected by the CLI (exit {exc.code})")
     # argparse also takes unambiguous abbreviations (`--queue`); a file should spell options out.
-    subparsers = next(action for action in parser._actions
-                      if isinstance(action, argparse._SubParsersAction))
+    subparsers = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
     spelled = subparsers.choices[parsed.command]._option_string_actions
     for arg in args[1:]:
         option = arg.split("=", 1)[0]
@@ -143,31 +147,42 @@ def image_argv(stage: list[tuple[str, str]]) -> list[str]:
 
 
 def comment_lines(path: Path) -> list[str]:
-    return [line.lstrip()[1:] for line in path.read_text().splitlines()
-            if line.lstrip().startswith("#")]
+    return [
+        line.lstrip()[1:] for line in path.read_text().splitlines() if line.lstrip().startswith("#")
+    ]
 
 
 def project_packages() -> set[str]:
     """Top-level packages that pyproject's package discovery includes."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    return {path.name for path in ROOT.iterdir()
-            if path.is_dir() and (path / "__init__.py").exists()
-            and any(fnmatch.fnmatch(path.name, pattern) for pattern in include)}
+    return {
+        path.name
+        for path in ROOT.iterdir()
+        if path.is_dir()
+        and (path / "__init__.py").exists()
+        and any(fnmatch.fnmatch(path.name, pattern) for pattern in include)
+    }
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------
 
+
 def test_the_required_services_exist() -> None:
-    required = {*INFRASTRUCTURE, "migrate", "gateway",
-                *(worker_service(group) for group in COMMAND_GROUPS)}
+    required = {
+        *INFRASTRUCTURE,
+        "migrate",
+        "gateway",
+        *(worker_service(group) for group in COMMAND_GROUPS),
+    }
     missing = required - services().keys()
     assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
 
 
 def test_the_services_the_makefile_starts_exist_with_healthchecks() -> None:
-    lines = [line for line in (ROOT / "Makefile").read_text().splitlines()
-             if "docker compose up" in line]
+    lines = [
+        line for line in (ROOT / "Makefile").read_text().splitlines() if "docker compose up" in line
+    ]
     assert lines, "the Makefile no longer starts services with docker compose"
     for line in lines:
         words = shlex.split(line.split("docker compose up", 1)[1].split(";", 1)[0])
@@ -193,8 +208,11 @@ def test_infrastructure_images_and_healthchecks() -> None:
 
 
 def test_every_app_service_runs_a_real_subcommand() -> None:
-    expected = {"migrate": "migrate", "gateway": "gateway",
-                **{worker_service(group): "worker" for group in COMMAND_GROUPS}}
+    expected = {
+        "migrate": "migrate",
+        "gateway": "gateway",
+        **{worker_service(group): "worker" for group in COMMAND_GROUPS},
+    }
     apps = app_services()
     assert expected.keys() <= apps.keys(), "migrate, gateway and the workers build the image"
     for name, spec in apps.items():
@@ -221,8 +239,9 @@ def test_one_scalable_worker_service_per_queue_group() -> None:
         assert "container_name" not in spec, f"{name} cannot scale with a container_name"
         assert not spec.get("ports"), f"{name} cannot scale with published ports"
         assert "WORKER_METRICS_PORT" in environment(spec), f"{name} sets no WORKER_METRICS_PORT"
-    assert set(consumed) == set(COMMAND_GROUPS), f"groups without a worker service: " \
-        f"{sorted(set(COMMAND_GROUPS) - set(consumed))}"
+    assert set(consumed) == set(COMMAND_GROUPS), (
+        f"groups without a worker service: {sorted(set(COMMAND_GROUPS) - set(consumed))}"
+    )
 
 
 def test_depends_on_targets_and_conditions() -> None:
@@ -233,11 +252,13 @@ def test_depends_on_targets_and_conditions() -> None:
             assert condition in DEPENDS_ON_CONDITIONS, f"{name} → {target}: {condition!r}"
             if condition == "service_healthy":
                 check = every[target].get("healthcheck") or {}
-                assert check.get("test") and not check.get("disable"), \
+                assert check.get("test") and not check.get("disable"), (
                     f"{name} waits for {target} to be healthy, but it has no healthcheck"
+                )
             if condition == "service_completed_successfully":
-                assert str(every[target].get("restart", "no")) == "no", \
+                assert str(every[target].get("restart", "no")) == "no", (
                     f"{target} is waited for to complete: it must not restart"
+                )
 
 
 def test_the_dependency_order_of_the_stack() -> None:
@@ -256,8 +277,9 @@ def test_app_environment_names_and_values_are_settings() -> None:
         unknown = {variable for variable in env if variable.upper() not in SETTINGS_FIELDS}
         assert not unknown, f"{name} sets {sorted(unknown)}, which Settings does not read"
         # The values (with compose's defaults) validate: ports are ints, the zone exists.
-        settings = Settings(_env_file=None,
-                            **{key.lower(): interpolate(value) for key, value in env.items()})
+        settings = Settings(
+            _env_file=None, **{key.lower(): interpolate(value) for key, value in env.items()}
+        )
         assert settings.tz is not None
 
 
@@ -317,6 +339,7 @@ def test_the_commands_in_the_comments_exist() -> None:
 
 # --- Dockerfile ----------------------------------------------------------------------------------
 
+
 def test_the_image_runs_the_gateway_as_a_non_root_user_on_every_interface() -> None:
     instructions = dockerfile_instructions()
     for keyword, rest in instructions:
@@ -341,8 +364,11 @@ def test_the_image_installs_the_project_without_test_extras() -> None:
 
 
 def test_the_image_copies_every_package_and_nothing_ignored() -> None:
-    ignored = [line.strip().rstrip("/") for line in DOCKERIGNORE.read_text().splitlines()
-               if line.strip() and not line.startswith("#")]
+    ignored = [
+        line.strip().rstrip("/")
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert {".venv", ".git"} <= set(ignored)
     copied: set[str] = set()
     for keyword, rest in dockerfile_instructions():
@@ -353,8 +379,9 @@ def test_the_image_copies_every_package_and_nothing_ignored() -> None:
             name = source.rstrip("/")
             if not any(char in name for char in "*?["):  # a wildcard may match nothing
                 assert (ROOT / name).exists(), f"the Dockerfile copies {source}, which is absent"
-            assert not any(fnmatch.fnmatch(name, pattern) for pattern in ignored), \
+            assert not any(fnmatch.fnmatch(name, pattern) for pattern in ignored), (
                 f"the Dockerfile copies {source}, which .dockerignore leaves out"
+            )
             copied.add(name)
     missing = project_packages() - copied
     assert not missing, f"pyproject installs {sorted(missing)}, which the image does not copy"

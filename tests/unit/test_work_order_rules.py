@@ -1,4 +1,5 @@
 """The work-order state machine, every pair of statuses."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -33,7 +34,9 @@ def test_every_pair_of_statuses(current: S, target: S) -> None:
     if current == target:
         assert plan_status_update(state(current, start), target, None, None, NOW) == {}
     elif (current, target) in LEGAL:
-        assert plan_status_update(state(current, start), target, None, None, NOW)["status"] == target
+        assert (
+            plan_status_update(state(current, start), target, None, None, NOW)["status"] == target
+        )
     else:
         with pytest.raises(Conflict):
             plan_status_update(state(current, start), target, None, None, NOW)
@@ -49,10 +52,14 @@ def test_allowed_transitions_match_the_table() -> None:
 
 def test_starting_sets_actual_start_given_or_now() -> None:
     given = NOW - timedelta(minutes=5)
-    assert plan_status_update(state(S.PENDIENTE), S.EN_PROGRESO, None, None, NOW)[
-        "actual_start"] == NOW
-    assert plan_status_update(state(S.PENDIENTE), S.EN_PROGRESO, given, None, NOW)[
-        "actual_start"] == given
+    assert (
+        plan_status_update(state(S.PENDIENTE), S.EN_PROGRESO, None, None, NOW)["actual_start"]
+        == NOW
+    )
+    assert (
+        plan_status_update(state(S.PENDIENTE), S.EN_PROGRESO, given, None, NOW)["actual_start"]
+        == given
+    )
 
 
 def test_completing_from_pending_uses_actual_end_as_start() -> None:

@@ -1,4 +1,5 @@
 """Every command handler, by command class: one dict per area, merged here."""
+
 from __future__ import annotations
 
 from shared.messages import Command

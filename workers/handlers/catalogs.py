@@ -4,15 +4,18 @@ Order of refusals: role (403), unknown `id` (404), body references to missing ro
 the write, whose own result tells a duplicate apart (409): `ON CONFLICT DO NOTHING` on create,
 a `NOT EXISTS` guard on update. No IntegrityError is caught.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from shared.db.base import table
 from shared.db.models import (
     ApiToken,
     Asset,
@@ -37,13 +40,13 @@ from shared.messages.catalogs import (
 from workers.dispatcher import Handler
 from workers.uow import UnitOfWork
 
-locations: Table = Location.__table__
-categories: Table = AssetCategory.__table__
-maintenance_types: Table = MaintenanceType.__table__
-frequencies: Table = Frequency.__table__
-assets: Table = Asset.__table__
-users: Table = User.__table__
-tokens: Table = ApiToken.__table__
+locations = table(Location)
+categories = table(AssetCategory)
+maintenance_types = table(MaintenanceType)
+frequencies = table(Frequency)
+assets = table(Asset)
+users = table(User)
+tokens = table(ApiToken)
 links = category_maintenance_types
 
 _PASSWORDS = PasswordHasher()
@@ -69,8 +72,11 @@ _LINK_TYPES = text(
 
 
 async def _begin(
-    uow: UnitOfWork, table: Table, object_id: int | None, what: str,
-    references: dict[str, tuple[Table, int | None]] | None = None,
+    uow: UnitOfWork,
+    table: Table,
+    object_id: int | None,
+    what: str,
+    references: Mapping[str, tuple[Table, int | None]] | None = None,
 ) -> None:
     """The refusals every save shares; an updated row stays locked until the commit."""
     if uow.actor.role != Role.ADMIN:
@@ -87,10 +93,12 @@ async def _begin(
     # Every reference checked in one statement, every missing one reported.
     row = (
         await uow.session.execute(
-            select(*(
-                select(ref_table.c.id).where(ref_table.c.id == ref_id).exists().label(field)
-                for field, (ref_table, ref_id) in named.items()
-            ))
+            select(
+                *(
+                    select(ref_table.c.id).where(ref_table.c.id == ref_id).exists().label(field)
+                    for field, (ref_table, ref_id) in named.items()
+                )
+            )
         )
     ).one()
     errors = [
@@ -103,8 +111,12 @@ async def _begin(
 
 
 async def _write(
-    uow: UnitOfWork, table: Table, values: dict[str, Any], object_id: int | None,
-    unique: str, what: str,
+    uow: UnitOfWork,
+    table: Table,
+    values: dict[str, Any],
+    object_id: int | None,
+    unique: str,
+    what: str,
 ) -> int:
     """Insert or update the row; a taken `unique` value is a 409."""
     if object_id is None:
@@ -148,8 +160,11 @@ async def save_category(cmd: SaveCategory, uow: UnitOfWork) -> dict[str, Any]:
         if missing:
             raise Invalid(
                 "the body refers to objects that do not exist",
-                [field_error(["body", "maintenance_type_ids"],
-                             f"no maintenance types with ids {missing}")],
+                [
+                    field_error(
+                        ["body", "maintenance_type_ids"], f"no maintenance types with ids {missing}"
+                    )
+                ],
             )
     category_id = await _write(uow, categories, {"name": cmd.name}, cmd.id, "name", "category")
     # The links are replaced as a set: one DELETE and one INSERT whatever their number.

@@ -1,27 +1,36 @@
 """Handlers of commands on one work order."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import select, update
 
+from shared.db.base import table
 from shared.db.models import WorkOrder
 from shared.domain.work_orders import OrderState, plan_status_update
 from shared.enums import Role, WorkOrderStatus
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.messages import events, success
+from shared.messages import Command, events, success
 from shared.messages.work_orders import UpdateWorkOrder
 from workers import history
+from workers.dispatcher import Handler
 from workers.uow import UnitOfWork
 
-wo = WorkOrder.__table__
+wo = table(WorkOrder)
 
 
 async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
     row = (
         await uow.session.execute(
-            select(wo.c.status, wo.c.notes, wo.c.actual_start, wo.c.actual_end,
-                   wo.c.technician_id, wo.c.version)
+            select(
+                wo.c.status,
+                wo.c.notes,
+                wo.c.actual_start,
+                wo.c.actual_end,
+                wo.c.technician_id,
+                wo.c.version,
+            )
             .where(wo.c.id == cmd.work_order_id)
             .with_for_update()
         )
@@ -65,4 +74,4 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
     return success("Orden actualizada", version=version)
 
 
-HANDLERS = {UpdateWorkOrder: update_work_order}
+HANDLERS: dict[type[Command], Handler] = {UpdateWorkOrder: update_work_order}

@@ -1,4 +1,5 @@
 """Every table of the data model; importing this package registers them all on `Base.metadata`."""
+
 from shared.db.base import Base
 from shared.db.models.avisos import Aviso
 from shared.db.models.catalog import (

@@ -1,4 +1,5 @@
 """Notices (avisos): problems reported by people, by inspections, and by external systems."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,7 +1,19 @@
 """Plant catalogs: the location tree, asset categories, maintenance types, assets, frequencies."""
+
 from __future__ import annotations
 
-from sqlalchemy import Computed, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, enum_check

@@ -1,4 +1,5 @@
 """Messaging infrastructure tables: the command log (idempotency, results) and the outbox."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Routines (task lists with steps) and programs (a routine attached to assets on a frequency)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Work orders, their assets, their own copy of the steps (with results), and their history."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Computed,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -76,7 +77,9 @@ class WorkOrder(Base):
     )
     due_date: Mapped[date | None] = mapped_column(Date)
     # What `q` searches with trigram ILIKE; kept by PostgreSQL.
-    search_text: Mapped[str] = mapped_column(Text, Computed("code || ' ' || title || ' ' || notes", persisted=True))
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed("code || ' ' || title || ' ' || notes", persisted=True)
+    )
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
