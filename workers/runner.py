@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 from aio_pika.abc import (
     AbstractChannel,
@@ -19,7 +20,6 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from prometheus_client import Counter, Histogram
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine, create_sessionmaker
@@ -61,6 +61,32 @@ def validate_groups(groups: list[str]) -> list[str]:
     return groups
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What a command message carries besides its body."""
+
+    command_id: uuid.UUID
+    actor: Actor
+    request_hash: str | None
+    request_id: str | None
+
+    @classmethod
+    def read(cls, message: AbstractIncomingMessage) -> Envelope:
+        """Raises KeyError or ValueError (pydantic's included) when a part is missing or bad."""
+        headers = message.headers
+        actor = Actor.model_validate(
+            {"user_id": headers["x-user-id"], "role": headers["x-user-role"]}
+        )
+        request_hash = headers.get("x-request-hash")
+        request_id = headers.get("x-request-id")
+        return cls(
+            uuid.UUID(message.message_id or ""),
+            actor,
+            str(request_hash) if request_hash else None,
+            str(request_id) if request_id else None,
+        )
+
+
 class Worker:
     def __init__(self, settings: Settings, groups: list[str]) -> None:
         self._settings = settings
@@ -100,24 +126,23 @@ class Worker:
         started = time.perf_counter()
         kind = message.type or message.routing_key or ""
         try:
-            headers = message.headers
-            actor = Actor.model_validate(
-                {"user_id": headers["x-user-id"], "role": headers["x-user-role"]}
-            )
-            command_id = uuid.UUID(message.message_id or "")
-            request_hash = headers.get("x-request-hash")
+            envelope = Envelope.read(message)
+        except (KeyError, ValueError) as exc:
+            log.error("dead-lettering malformed message %s: %r", message.message_id, exc)
+            await message.reject(requeue=False)
+            return
+        try:
             reply = await self._dispatcher.dispatch(
-                kind,
-                message.body,
-                command_id,
-                actor,
-                str(request_hash) if request_hash else None,
+                kind, message.body, envelope.command_id, envelope.actor, envelope.request_hash
             )
-        except (PoisonMessage, KeyError, ValueError, ValidationError) as exc:
-            log.error("dead-lettering message %s: %r", message.message_id, exc)
+        except PoisonMessage as exc:
+            log.error("dead-lettering message %s: %s", message.message_id, exc)
             await message.reject(requeue=False)
             return
         except Exception:
+            log.exception(
+                "command %s (request %s) failed", envelope.command_id, envelope.request_id
+            )
             await self._retry_or_dead_letter(message)
             return
         await message.ack()
@@ -129,7 +154,6 @@ class Worker:
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
         deliveries = int(str(message.headers.get("x-delivery-count") or 0)) + 1
-        log.exception("command %s failed (delivery %d)", message.message_id, deliveries)
         if deliveries >= self._settings.delivery_limit:
             await message.reject(requeue=False)
             await self._reply(message, INTERNAL_ERROR)
