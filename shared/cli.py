@@ -35,7 +35,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo_data(settings: Settings, _: argparse.Namespace) -> int:
-    from shared.demo_data import LOGINS
+    from shared.demo import LOGINS
     from shared.demo_loader import load_if_empty
 
     if asyncio.run(load_if_empty(settings)) is None:

@@ -1,8 +1,9 @@
 """`mantenimiento demo-data`: load the demo plant in one transaction, into an empty database."""
+
 from __future__ import annotations
 
 from shared.db.engine import create_engine, create_sessionmaker
-from shared.demo_data import DemoLogin, database_is_empty, load_demo_data
+from shared.demo import DemoLogin, database_is_empty, load_demo_data
 from shared.settings import Settings
 
 

@@ -1,8 +1,8 @@
 """The demo data loads into a freshly migrated database, set-wise, consistently, reproducibly."""
+
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from shared.demo_data import DemoLogin, database_is_empty, load_demo_data
+from shared.demo import DemoLogin, database_is_empty, load_demo_data
 from shared.enums import Role
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -91,88 +91,178 @@ async def test_demo_data_is_complete_and_consistent() -> None:
         # Every role can log in with its documented password.
         assert {login.role for login in logins} == set(Role)
         async with engine.connect() as conn:
-            stored = dict((await conn.execute(
-                text("SELECT username, password_hash FROM users WHERE active"))).all())
+            stored = dict(
+                (
+                    await conn.execute(
+                        text("SELECT username, password_hash FROM users WHERE active")
+                    )
+                ).all()
+            )
         for login in logins:
             assert PasswordHasher().verify(stored[login.username], login.password)
         assert {"admin", "planificador", "solicitante", "tecnico1", "tecnico4"} <= set(stored)
 
         # A plant -> areas -> lines tree; assets hang from lines only.
         assert await scalar(engine, "SELECT count(*) FROM locations WHERE parent_id IS NULL") == 1
-        areas = await scalar(engine, """SELECT count(*) FROM locations l JOIN locations p
-                                        ON p.id = l.parent_id WHERE p.parent_id IS NULL""")
+        areas = await scalar(
+            engine,
+            """SELECT count(*) FROM locations l JOIN locations p
+                                        ON p.id = l.parent_id WHERE p.parent_id IS NULL""",
+        )
         assert 4 <= areas <= 6
-        assert await scalar(engine, """SELECT bool_and(n BETWEEN 2 AND 4) FROM (SELECT count(c.id)
+        assert await scalar(
+            engine,
+            """SELECT bool_and(n BETWEEN 2 AND 4) FROM (SELECT count(c.id)
             AS n FROM locations p JOIN locations a ON a.parent_id = p.id AND p.parent_id IS NULL
-            LEFT JOIN locations c ON c.parent_id = a.id GROUP BY a.id) t""")
-        assert await scalar(engine, """SELECT count(*) FROM assets a
-            JOIN locations l ON l.id = a.location_id WHERE l.code !~ '^PLT-01-[A-Z]+-L[0-9]$'""") == 0
+            LEFT JOIN locations c ON c.parent_id = a.id GROUP BY a.id) t""",
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM assets a
+            JOIN locations l ON l.id = a.location_id WHERE l.code !~ '^PLT-01-[A-Z]+-L[0-9]$'""",
+            )
+            == 0
+        )
 
         # Hundreds of assets with plant-style codes.
         assert 250 <= await scalar(engine, "SELECT count(*) FROM assets") <= 350
-        assert await scalar(engine, "SELECT count(*) FROM assets WHERE code !~ '^[A-Z]+-\\d{2,3}$'") == 0
+        assert (
+            await scalar(engine, "SELECT count(*) FROM assets WHERE code !~ '^[A-Z]+-\\d{2,3}$'")
+            == 0
+        )
 
         # Routines of 4-10 steps; measurements carry a unit and a range.
         routines = await scalar(engine, "SELECT count(*) FROM routines")
         assert 20 <= routines <= 30
-        assert await scalar(engine, """SELECT bool_and(n BETWEEN 4 AND 10) FROM (SELECT count(*)
-            AS n FROM routine_steps GROUP BY routine_id) t""")
-        assert await scalar(engine, """SELECT count(*) FROM routine_steps WHERE kind = 'MEDICION'
-            AND (unit IS NULL OR min_value IS NULL OR max_value <= min_value)""") == 0
-        assert await scalar(engine, "SELECT count(DISTINCT routine_id) FROM routine_steps") == routines
+        assert await scalar(
+            engine,
+            """SELECT bool_and(n BETWEEN 4 AND 10) FROM (SELECT count(*)
+            AS n FROM routine_steps GROUP BY routine_id) t""",
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM routine_steps WHERE kind = 'MEDICION'
+            AND (unit IS NULL OR min_value IS NULL OR max_value <= min_value)""",
+            )
+            == 0
+        )
+        assert (
+            await scalar(engine, "SELECT count(DISTINCT routine_id) FROM routine_steps") == routines
+        )
 
         # Programs: 1-5 assets, each of a category that admits the routine's maintenance type.
         assert 25 <= await scalar(engine, "SELECT count(*) FROM programs") <= 35
-        assert await scalar(engine, """SELECT bool_and(n BETWEEN 1 AND 5) FROM (SELECT count(*)
-            AS n FROM program_assets GROUP BY program_id) t""")
-        assert await scalar(engine, """SELECT count(*) FROM program_assets pa
+        assert await scalar(
+            engine,
+            """SELECT bool_and(n BETWEEN 1 AND 5) FROM (SELECT count(*)
+            AS n FROM program_assets GROUP BY program_id) t""",
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM program_assets pa
             JOIN programs p ON p.id = pa.program_id JOIN routines r ON r.id = p.routine_id
             JOIN assets a ON a.id = pa.asset_id
             LEFT JOIN category_maintenance_types cmt ON cmt.category_id = a.category_id
                 AND cmt.maintenance_type_id = r.maintenance_type_id
-            WHERE cmt.category_id IS NULL OR NOT a.active""") == 0
+            WHERE cmt.category_id IS NULL OR NOT a.active""",
+            )
+            == 0
+        )
 
         # Work orders: database codes, a realistic status mix, consistent dates.
         orders = await scalar(engine, "SELECT count(*) FROM work_orders")
         assert 120 <= orders <= 180
-        assert await scalar(engine, "SELECT count(*) FROM work_orders WHERE code !~ '^OT-\\d{4}-\\d{6}$'") == 0
+        assert (
+            await scalar(
+                engine, "SELECT count(*) FROM work_orders WHERE code !~ '^OT-\\d{4}-\\d{6}$'"
+            )
+            == 0
+        )
         assert await scalar(engine, "SELECT count(DISTINCT status) FROM work_orders") == 4
-        assert await scalar(engine, "SELECT count(*) FROM work_orders WHERE type = 'CORRECTIVA'") >= 3
-        assert await scalar(engine, f"""SELECT count(*) FROM work_orders WHERE
+        assert (
+            await scalar(engine, "SELECT count(*) FROM work_orders WHERE type = 'CORRECTIVA'") >= 3
+        )
+        assert (
+            await scalar(
+                engine,
+                f"""SELECT count(*) FROM work_orders WHERE
             (status = 'COMPLETADA' AND (actual_start IS NULL OR actual_end IS NULL))
             OR (status IN ('PENDIENTE', 'CANCELADA') AND actual_start IS NOT NULL)
-            OR (status = 'COMPLETADA' AND due_date > '{TODAY}')""") == 0
+            OR (status = 'COMPLETADA' AND due_date > '{TODAY}')""",
+            )
+            == 0
+        )
 
         # Generated orders: assets, the program's technician and routine, its steps copied,
         # the routine's duration, and one generation row per (program, asset, due date).
-        assert await scalar(engine, """SELECT count(*) FROM work_orders wo
+        assert (
+            await scalar(
+                engine,
+                f"""SELECT count(*) FROM work_orders wo
             JOIN programs p ON p.id = wo.program_id JOIN routines r ON r.id = wo.routine_id
             WHERE wo.type <> 'PREVENTIVA' OR wo.routine_id <> p.routine_id OR wo.due_date IS NULL
                OR wo.technician_id IS DISTINCT FROM p.technician_id
-               OR wo.due_date < DATE '{0}' - 30 OR wo.due_date > DATE '{0}' + 30
+               OR wo.due_date < DATE '{TODAY}' - 30 OR wo.due_date > DATE '{TODAY}' + 30
                OR wo.scheduled_end - wo.scheduled_start
                   <> make_interval(mins => r.estimated_duration_min)
                OR NOT EXISTS (SELECT 1 FROM work_order_assets x WHERE x.work_order_id = wo.id)
                OR (SELECT array_agg(s.kind || s.description ORDER BY s.position)
                    FROM work_order_steps s WHERE s.work_order_id = wo.id)
                   IS DISTINCT FROM (SELECT array_agg(s.kind || s.description ORDER BY s.position)
-                   FROM routine_steps s WHERE s.routine_id = wo.routine_id)""".format(TODAY)) == 0
-        assert await scalar(engine, "SELECT count(*) FROM work_orders WHERE program_id IS NOT NULL") >= 100
-        assert await scalar(engine, """SELECT count(*) FROM work_orders wo
-            JOIN work_order_assets x ON x.work_order_id = wo.id WHERE wo.program_id IS NOT NULL""") \
-            == await scalar(engine, """SELECT count(*) FROM program_generations g
+                   FROM routine_steps s WHERE s.routine_id = wo.routine_id)""",
+            )
+            == 0
+        )
+        assert (
+            await scalar(engine, "SELECT count(*) FROM work_orders WHERE program_id IS NOT NULL")
+            >= 100
+        )
+        assert await scalar(
+            engine,
+            """SELECT count(*) FROM work_orders wo
+            JOIN work_order_assets x ON x.work_order_id = wo.id WHERE wo.program_id IS NOT NULL""",
+        ) == await scalar(
+            engine,
+            """SELECT count(*) FROM program_generations g
             JOIN work_orders wo ON wo.id = g.work_order_id AND wo.program_id = g.program_id
                 AND wo.due_date = g.due_date
-            JOIN work_order_assets x ON x.work_order_id = wo.id AND x.asset_id = g.asset_id""")
-        assert await scalar(engine, """SELECT count(*) FROM work_orders wo WHERE 1 <> (SELECT count(*)
-            FROM work_order_events e WHERE e.work_order_id = wo.id AND e.event = 'creada')""") == 0
+            JOIN work_order_assets x ON x.work_order_id = wo.id AND x.asset_id = g.asset_id""",
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM work_orders wo WHERE 1 <> (SELECT count(*)
+            FROM work_order_events e WHERE e.work_order_id = wo.id AND e.event = 'creada')""",
+            )
+            == 0
+        )
 
         # Notices from people and one from an external system, which keeps its own id.
-        assert await scalar(engine, "SELECT count(*) FROM avisos WHERE source = 'APP' AND author_id IS NOT NULL") >= 3
-        assert await scalar(engine, """SELECT count(*) FROM avisos
-            WHERE source = 'scada-1' AND external_id IS NOT NULL""") == 1
-        assert await scalar(engine, """SELECT count(*) FROM avisos a JOIN work_orders wo
-            ON wo.id = a.work_order_id AND wo.aviso_id = a.id""") >= 1
+        assert (
+            await scalar(
+                engine, "SELECT count(*) FROM avisos WHERE source = 'APP' AND author_id IS NOT NULL"
+            )
+            >= 3
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM avisos
+            WHERE source = 'scada-1' AND external_id IS NOT NULL""",
+            )
+            == 1
+        )
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM avisos a JOIN work_orders wo
+            ON wo.id = a.work_order_id AND wo.aviso_id = a.id""",
+            )
+            >= 1
+        )
 
 
 async def test_same_seed_gives_the_same_plant() -> None:
@@ -189,4 +279,6 @@ async def test_same_seed_gives_the_same_plant() -> None:
         async with first.connect() as conn:
             codes = (await conn.scalars(text("SELECT code FROM assets ORDER BY code"))).all()
         async with second.connect() as conn:
-            assert codes == (await conn.scalars(text("SELECT code FROM assets ORDER BY code"))).all()
+            assert (
+                codes == (await conn.scalars(text("SELECT code FROM assets ORDER BY code"))).all()
+            )
