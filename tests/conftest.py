@@ -129,3 +129,24 @@ def other_tech(plant: Plant) -> Api:
 @pytest.fixture(scope="session")
 def requester(plant: Plant) -> Api:
     return plant.api["SOLICITANTE"]
+
+
+@pytest.fixture
+async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
+    """Starts extra gateways with other settings; yields a factory of logged-in clients."""
+    servers: list[TestServer] = []
+    sessions: list[ClientSession] = []
+
+    async def start(settings: Settings) -> tuple[Api, TestServer]:
+        server = TestServer(create_app(settings), host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        session = ClientSession(base_url=str(server.make_url("/")))
+        sessions.append(session)
+        return Api(session, planner.token, planner.user), server
+
+    yield start
+    for session in sessions:
+        await session.close()
+    for server in servers:
+        await server.close()

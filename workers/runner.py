@@ -36,6 +36,8 @@ from workers.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
+STOP_STEP_TIMEOUT_S = 5.0
+IN_FLIGHT_TIMEOUT_S = 30.0
 COMMANDS_HANDLED = Counter(
     "mantenimiento_commands_total", "Commands answered by this worker", ["kind", "http_status"]
 )
@@ -181,12 +183,14 @@ class Worker:
         """Stop taking messages, finish the ones in hand, then close."""
         for queue, tag in self._consumers:
             try:
-                await queue.cancel(tag)
+                # Bounded: during a broker outage the channel would wait for a reconnect.
+                async with asyncio.timeout(STOP_STEP_TIMEOUT_S):
+                    await queue.cancel(tag)
             except Exception:  # the channel may already be gone; nothing left to cancel
                 log.debug("cancel of %s failed", tag, exc_info=True)
         self._consumers.clear()
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=30)
+            await asyncio.wait(self._in_flight, timeout=IN_FLIGHT_TIMEOUT_S)
         if self._relay_task is not None:
             self._relay_task.cancel()
             await asyncio.gather(self._relay_task, return_exceptions=True)

@@ -15,6 +15,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 RECONNECT_INTERVAL_S = 1.0
+CLOSE_TIMEOUT_S = 5.0
 
 OnConnect = Callable[[AbstractRobustConnection], Awaitable[None]]
 
@@ -68,4 +69,9 @@ class Broker:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._connection is not None:
-            await self._connection.close()
+            try:
+                # Bounded: closing in the middle of a reconnect can wait for the broker.
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await self._connection.close()
+            except TimeoutError:
+                log.warning("broker connection did not close in %ss", CLOSE_TIMEOUT_S)

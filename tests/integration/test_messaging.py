@@ -6,15 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import aio_pika
-import pytest
-from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer
 from yarl import URL
 
-from gateway.app import create_app
 from shared.messages import Reply
 from shared.messaging.topology import COMMANDS, Names, declare_topology, delete_topology
 from shared.settings import Settings
@@ -30,27 +25,6 @@ async def order_state(plant: Plant, order: int) -> tuple[str, int, int]:
         "SELECT count(*) FROM work_order_events WHERE work_order_id = :id", id=order
     )
     return notes, version, lines
-
-
-@pytest.fixture
-async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
-    """Starts extra gateways with other settings; yields a factory of logged-in clients."""
-    servers: list[TestServer] = []
-    sessions: list[ClientSession] = []
-
-    async def start(settings: Settings) -> tuple[Api, TestServer]:
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        session = ClientSession(base_url=str(server.make_url("/")))
-        sessions.append(session)
-        return Api(session, planner.token, planner.user), server
-
-    yield start
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        await server.close()
 
 
 async def test_a_command_delivered_twice_is_applied_once(
