@@ -17,7 +17,8 @@ ROUTES = (auth.routes, catalogs.routes, command_status.routes, ops.routes, work_
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    app[ENGINE] = create_engine(app[SETTINGS])
+    # The gateway's statements each stand alone (reads, a token, a pending mark).
+    app[ENGINE] = create_engine(app[SETTINGS], autocommit=True)
     yield
     await app[ENGINE].dispose()
 

@@ -51,7 +51,7 @@ def validation_errors(exc: ValidationError, where: str) -> Invalid:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
-    """Query parameters into `model`; a repeated parameter becomes a list only if the model wants."""
+    """Query parameters into `model`; a repeated parameter becomes a list where it repeats."""
     data: dict[str, Any] = {}
     for key in request.query.keys():
         if key in model.model_fields:

@@ -24,6 +24,12 @@ async def run_worker(settings: Settings, groups: list[str]) -> None:
         start_http_server(settings.worker_metrics_port, addr=settings.http_host)
     await worker.start()
     log.info("worker consuming %s", ", ".join(groups))
-    await stop.wait()
+    failed = asyncio.create_task(worker.broker.failed.wait())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait([failed, stopping], return_when=asyncio.FIRST_COMPLETED)
+    for task in (failed, stopping):
+        task.cancel()
     log.info("stopping: finishing messages in hand")
     await worker.stop()
+    if worker.broker.failed.is_set():
+        raise SystemExit(1)

@@ -12,10 +12,16 @@ from sqlalchemy.ext.asyncio import (
 from shared.settings import Settings
 
 
-def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    """An asyncpg engine whose sessions speak the plant's time zone (dates cast in plant time)."""
+def create_engine(
+    settings: Settings, *, pool_size: int | None = None, autocommit: bool = False
+) -> AsyncEngine:
+    """An asyncpg engine whose sessions speak the plant's time zone (dates cast in plant time).
+
+    `autocommit` suits single-statement reads: no BEGIN/ROLLBACK round trips around them.
+    """
     return create_async_engine(
         settings.database_url,
+        isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=0,
         pool_timeout=settings.db_connect_timeout_s,

@@ -33,6 +33,9 @@ class Broker:
         self._connection: AbstractRobustConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
+        # Set when setting up after connecting failed (e.g. a queue declared elsewhere with
+        # other arguments): retrying cannot help, so the process should say so and stop.
+        self.failed = asyncio.Event()
 
     @property
     def ready(self) -> bool:
@@ -59,8 +62,13 @@ class Broker:
                 log.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        for callback in self._on_connect:
-            await callback(self._connection)
+        try:
+            for callback in self._on_connect:
+                await callback(self._connection)
+        except Exception:
+            log.critical("broker set-up failed", exc_info=True)
+            self.failed.set()
+            return
         self.started.set()
         log.info("broker connected")
 

@@ -13,6 +13,7 @@ import aio_pika
 import pytest
 from aiohttp import ClientSession
 
+from gateway.keys import RPC
 from shared.messaging.topology import delete_topology
 from shared.settings import Settings
 from tests.api import Api, Plant
@@ -23,12 +24,14 @@ CLI = [sys.executable, "-m", "shared.cli"]
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=settings.database_url,
-        AMQP_URL=settings.amqp_url,
-        AMQP_NAMESPACE=settings.amqp_namespace,
-        WORKER_METRICS_PORT="0",
-        LOG_LEVEL="WARNING",
-        **extra,
+        {
+            "DATABASE_URL": settings.database_url,
+            "AMQP_URL": settings.amqp_url,
+            "AMQP_NAMESPACE": settings.amqp_namespace,
+            "WORKER_METRICS_PORT": "0",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
     )
     return env
 
@@ -172,3 +175,50 @@ async def test_migrate_then_demo_data_into_an_empty_database(
     assert "planificador" in out and "plan123" in out
     code, out = await cli("demo-data")
     assert code == 0 and "already has data" in out
+
+
+async def test_worker_exits_when_the_topology_cannot_be_declared(own_namespace: Settings) -> None:
+    # Someone declared the queue with other arguments: retrying cannot help.
+    connection = await aio_pika.connect(own_namespace.amqp_url)
+    channel = await connection.channel()
+    await channel.declare_queue(f"{own_namespace.amqp_namespace}.ordenes", durable=True)
+    await connection.close()
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        "worker",
+        "--queues",
+        "ordenes",
+        env=environment(own_namespace),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert b"broker set-up failed" in err
+
+
+async def test_worker_serves_metrics(
+    own_namespace: Settings, plant: Plant, planner: Api, gateway_for
+) -> None:  # type: ignore[no-untyped-def]
+    metrics_port = free_port()
+    worker = await asyncio.create_subprocess_exec(
+        *CLI,
+        "worker",
+        "--queues",
+        "ordenes",
+        env=environment(own_namespace, WORKER_METRICS_PORT=str(metrics_port)),
+    )
+    try:
+        api, server = await gateway_for(own_namespace)
+        await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+        order = await plant.work_order()
+        response = await api.post(f"/ot/{order}/actualizar/", {"notes": "medida"})
+        assert response.status == 200, response.body
+        async with (
+            ClientSession() as session,
+            session.get(f"http://127.0.0.1:{metrics_port}/metrics") as metrics,
+        ):
+            text = await metrics.text()
+        assert 'mantenimiento_commands_total{http_status="200",kind="ot.actualizar"}' in text
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), 15) == 0
