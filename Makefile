@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install services run test bench
+.PHONY: install services run test lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,3 +32,9 @@ run: services
 
 test: services
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m pip install -q -e '.[lint]'
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check gateway workers shared tests
+	$(VENV)/bin/mypy

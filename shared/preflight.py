@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 import aio_pika
@@ -45,7 +46,7 @@ async def _check_rabbitmq(settings: Settings) -> str | None:
     try:
         connection = await aio_pika.connect(settings.amqp_url, timeout=TIMEOUT_S)
     except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
-        return f"RabbitMQ is not reachable at {settings.amqp_url}: {exc!r}"
+        return f"RabbitMQ is not reachable at {settings.amqp_url}: {exc}"
     await connection.close()
     return None
 
@@ -62,6 +63,8 @@ def main() -> None:
     parser.add_argument("--create-database", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="only the exit status")
     args = parser.parse_args()
+    # aiormq logs its own failed connect; the one line below says it for both services.
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     problems = asyncio.run(check(Settings(), args.create_database))
     if not args.quiet:
         for problem in problems:

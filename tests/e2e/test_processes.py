@@ -222,3 +222,22 @@ async def test_worker_serves_metrics(
     finally:
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(worker.wait(), 15) == 0
+
+
+async def test_preflight_names_the_service_it_cannot_reach(settings: Settings) -> None:
+    closed = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shared.preflight",
+        env=environment(settings.model_copy(update={"amqp_url": closed})),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"RabbitMQ is not reachable at {closed}")
+    ok = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shared.preflight", env=environment(settings)
+    )
+    assert await asyncio.wait_for(ok.wait(), 30) == 0
