@@ -54,13 +54,16 @@ class RpcClient:
         """Send a command; its reply, or None when none came within `COMMAND_TIMEOUT_S`."""
         if not self.broker.ready or self._exchange is None:
             raise Unavailable(BROKER_DOWN)
+        # One correlation id per call: two calls may carry the same command id (a repeated
+        # Idempotency-Key) and each must get its own reply.
+        correlation_id = uuid.uuid4().hex
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._futures[command_id] = future
+        self._futures[correlation_id] = future
         message = json_message(
             body,
             message_id=command_id,
             type=routing_key,
-            correlation_id=command_id,
+            correlation_id=correlation_id,
             reply_to=self.reply_queue,
             headers=headers,
         )
@@ -84,4 +87,4 @@ class RpcClient:
         except TimeoutError:
             return None
         finally:
-            self._futures.pop(command_id, None)
+            self._futures.pop(correlation_id, None)

@@ -3,6 +3,7 @@ history and outbox, idempotency keys, and bad bodies."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -191,6 +192,22 @@ async def test_idempotency_key_replays_and_refuses_other_bodies(plant: Plant, pl
     other = await planner.post(f"/ot/{order}/actualizar/", {"notes": "otra"}, headers=key)
     assert other.status == 409
     assert (await order_row(plant, order))["notes"] == "una vez"
+
+
+async def test_concurrent_requests_with_one_idempotency_key_apply_once(
+    plant: Plant, planner: Api
+) -> None:
+    order = await plant.work_order()
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    answers = await asyncio.gather(
+        *(
+            planner.post(f"/ot/{order}/actualizar/", {"notes": "a la vez"}, headers=key)
+            for _ in range(4)
+        )
+    )
+    assert [answer.status for answer in answers] == [200] * 4
+    assert all(answer.body == answers[0].body for answer in answers)
+    assert (await order_row(plant, order))["version"] == 2
 
 
 @pytest.mark.parametrize(
