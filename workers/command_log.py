@@ -1,10 +1,17 @@
-"""The command log: the stored result of every command id, so a repeat changes nothing."""
+"""The command log: the stored result of every command id, so a repeat changes nothing.
+
+A command's result, its history lines and its outbox events are written by one statement at the
+end of its transaction: one round trip, whatever the command produced.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +23,22 @@ _FIND = text(
     "SELECT status, request_hash, http_status, result FROM command_log WHERE id = :id FOR UPDATE"
 )
 # A `pending` row (written by a gateway whose caller got 202) is completed; a finished row is
-# left alone and the statement returns nothing, telling the caller it lost a race.
+# left alone and the statement returns nothing: another delivery of the command finished it.
+# The data-modifying CTEs run either way; the caller then rolls them back.
 _RECORD = text(
     """
+    WITH history AS (
+        INSERT INTO work_order_events (work_order_id, user_id, event, data)
+        SELECT line.order_id, :user_id, line.event, line.data
+          FROM unnest(CAST(:history_orders AS integer[]), CAST(:history_events AS text[]),
+                      CAST(:history_data AS jsonb[])) AS line(order_id, event, data)
+    ), events AS (
+        INSERT INTO outbox (type, data)
+        SELECT event.type, event.data
+          FROM unnest(CAST(:event_types AS text[]), CAST(:event_data AS jsonb[]))
+               WITH ORDINALITY AS event(type, data, position)
+         ORDER BY event.position
+    )
     INSERT INTO command_log (id, user_id, kind, request_hash, status, http_status, result,
                              finished_at)
     VALUES (:id, :user_id, :kind, :request_hash, :status, :http_status, :result, now())
@@ -29,6 +49,23 @@ _RECORD = text(
     RETURNING id
     """
 ).bindparams(bindparam("result", type_=JSONB))
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One line of a work order's history, attributed to the command's user."""
+
+    work_order_id: int
+    event: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A domain event for the outbox; `type` is its routing key on `mantenimiento.eventos`."""
+
+    type: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -53,8 +90,11 @@ async def record(
     kind: str,
     request_hash: str | None,
     reply: Reply,
+    history: Sequence[HistoryLine] = (),
+    events: Sequence[Event] = (),
 ) -> bool:
-    """Store the reply; False when another delivery of the same command finished first."""
+    """Store the reply with the command's history and events; False when another delivery of
+    the same command finished it (the caller must then roll back)."""
     row = (
         await session.execute(
             _RECORD,
@@ -66,6 +106,11 @@ async def record(
                 "status": reply.status.value,
                 "http_status": reply.http_status,
                 "result": reply.body,
+                "history_orders": [line.work_order_id for line in history],
+                "history_events": [line.event for line in history],
+                "history_data": [orjson.dumps(line.data).decode() for line in history],
+                "event_types": [event.type for event in events],
+                "event_data": [orjson.dumps(event.data).decode() for event in events],
             },
         )
     ).first()

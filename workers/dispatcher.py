@@ -1,8 +1,8 @@
 """Command → handler, in one transaction with the command log and the outbox.
 
 Policy: success and domain errors are both final answers (stored, acked, replied); a repeated
-command id answers its stored result; anything unexpected propagates to the consumer, which
-retries it a bounded number of times and then dead-letters it.
+command id answers its stored result and changes nothing; anything unexpected propagates to the
+consumer, which retries it a bounded number of times and then dead-letters it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from shared.enums import CommandStatus
 from shared.errors import Conflict, DomainError, Invalid
 from shared.messages import COMMANDS, Actor, Command, Reply
 from shared.settings import Settings
-from workers import command_log, outbox
+from workers import command_log
 from workers.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ class PoisonMessage(Exception):
     """A message no retry can help (unknown command, missing headers): dead-letter it."""
 
 
-class _LostRace(Exception):
-    """Another delivery of the same command committed first."""
+class _AlreadyDone(Exception):
+    """Another delivery of the same command has finished it."""
 
 
 def error_reply(error: DomainError) -> Reply:
@@ -53,10 +53,13 @@ class Dispatcher:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         handlers: dict[type[Command], Handler],
+        events_committed: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
         self._handlers = handlers
+        # Called after a commit that wrote outbox events (the relay wakes up for them).
+        self._events_committed = events_committed
 
     async def dispatch(
         self,
@@ -76,18 +79,15 @@ class Dispatcher:
             )
         except ValidationError as exc:
             command, invalid = None, validation_error(exc)
-        for _ in range(2):
-            try:
-                if command is None:
-                    return await self._store_error(
-                        command_id, actor, routing_key, request_hash, invalid
-                    )
-                return await self._run(
-                    handler, command, command_id, actor, routing_key, request_hash
-                )
-            except _LostRace:
-                continue
-        raise RuntimeError(f"command {command_id} raced twice")
+        try:
+            if command is None:
+                raise invalid
+            return await self._run(handler, command, command_id, actor, routing_key, request_hash)
+        except DomainError as error:
+            # The work was rolled back with its transaction; the refusal is stored on its own.
+            return await self._refuse(command_id, actor, routing_key, request_hash, error)
+        except _AlreadyDone:
+            return await self._replay(command_id, request_hash)
 
     async def _run(
         self,
@@ -98,25 +98,22 @@ class Dispatcher:
         kind: str,
         request_hash: str | None,
     ) -> Reply:
-        try:
-            async with self._sessionmaker() as session, session.begin():
-                finished = await command_log.find_finished(session, command_id)
-                if finished is not None:
-                    return _replay(finished, request_hash)
-                uow = UnitOfWork(session, actor, self._settings.tz)
-                body = await handler(command, uow)
-                reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)
-                await outbox.write(session, uow.events)
-                if not await command_log.record(
-                    session, command_id, actor, kind, request_hash, reply
-                ):
-                    raise _LostRace
-                return reply
-        except DomainError as error:
-            # The work was rolled back with the transaction; store the refusal on its own.
-            return await self._store_error(command_id, actor, kind, request_hash, error)
+        # The command log is written last: a repeated command is found there by its primary key,
+        # and its repeated work rolls back. First deliveries, the common case, pay no lookup.
+        async with self._sessionmaker() as session, session.begin():
+            uow = UnitOfWork(session, actor, self._settings.tz)
+            body = await handler(command, uow)
+            reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)
+            recorded = await command_log.record(
+                session, command_id, actor, kind, request_hash, reply, uow.history, uow.events
+            )
+            if not recorded:
+                raise _AlreadyDone
+        if uow.events:
+            self._events_committed()
+        return reply
 
-    async def _store_error(
+    async def _refuse(
         self,
         command_id: uuid.UUID,
         actor: Actor,
@@ -126,12 +123,17 @@ class Dispatcher:
     ) -> Reply:
         reply = error_reply(error)
         async with self._sessionmaker() as session, session.begin():
+            if await command_log.record(session, command_id, actor, kind, request_hash, reply):
+                return reply
+        return await self._replay(command_id, request_hash)
+
+    async def _replay(self, command_id: uuid.UUID, request_hash: str | None) -> Reply:
+        """The stored answer of a command that another delivery finished."""
+        async with self._sessionmaker() as session, session.begin():
             finished = await command_log.find_finished(session, command_id)
-            if finished is not None:
-                return _replay(finished, request_hash)
-            if not await command_log.record(session, command_id, actor, kind, request_hash, reply):
-                raise _LostRace
-        return reply
+        if finished is None:
+            raise RuntimeError(f"command {command_id} is neither new nor finished")
+        return _replay(finished, request_hash)
 
 
 def _replay(finished: command_log.Finished, request_hash: str | None) -> Reply:

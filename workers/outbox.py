@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.models import OutboxEvent
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import EVENTS, declare_topology
 from shared.settings import Settings
@@ -30,13 +28,6 @@ _CLAIM = text(
     "ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED"
 )
 _MARK = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
-
-
-async def write(session: AsyncSession, events: list[tuple[str, dict[str, Any]]]) -> None:
-    if events:
-        await session.execute(
-            insert(OutboxEvent), [{"type": kind, "data": data} for kind, data in events]
-        )
 
 
 class OutboxRelay:

@@ -95,8 +95,10 @@ class Worker:
         self._groups = validate_groups(groups)
         self._engine: AsyncEngine = create_engine(settings)
         sessionmaker = create_sessionmaker(self._engine)
-        self._dispatcher = Dispatcher(sessionmaker, settings, COMMAND_HANDLERS)
         self.relay = OutboxRelay(sessionmaker, settings)
+        self._dispatcher = Dispatcher(
+            sessionmaker, settings, COMMAND_HANDLERS, events_committed=self.relay.poke
+        )
         self.broker = Broker(settings, [self._setup, self.relay.setup])
         self._channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -151,8 +153,6 @@ class Worker:
         COMMAND_SECONDS.labels(kind).observe(time.perf_counter() - started)
         COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
         await self._reply(message, reply)
-        if reply.status == CommandStatus.SUCCESS:
-            self.relay.poke()
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
         deliveries = int(str(message.headers.get("x-delivery-count") or 0)) + 1

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.enums import Role
 from shared.messages import Actor
+from workers.command_log import Event, HistoryLine
 
 
 @dataclass
@@ -18,11 +19,17 @@ class UnitOfWork:
     session: AsyncSession
     actor: Actor
     tz: ZoneInfo
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    history: list[HistoryLine] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def record(self, work_order_id: int, event: str, data: dict[str, Any] | None = None) -> None:
+        """Add a line to an order's history; written with the command's result, in its
+        transaction."""
+        self.history.append(HistoryLine(work_order_id, event, data or {}))
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        """Queue an outbox event; it is written in this transaction, published after commit."""
-        self.events.append((event_type, data))
+        """Queue an outbox event; written in this transaction, published after commit."""
+        self.events.append(Event(event_type, data))
 
     def now(self) -> datetime:
         return datetime.now(self.tz)

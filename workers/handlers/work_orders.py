@@ -13,7 +13,6 @@ from shared.enums import Role, WorkOrderStatus
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.messages import Command, events, success
 from shared.messages.work_orders import UpdateWorkOrder
-from workers import history
 from workers.dispatcher import Handler
 from workers.uow import UnitOfWork
 
@@ -46,12 +45,8 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
 
     current = OrderState(WorkOrderStatus(row.status), row.actual_start, row.actual_end)
     changes = plan_status_update(current, cmd.status, cmd.actual_start, cmd.actual_end, uow.now())
-    lines: list[tuple[int, str, dict[str, Any]]] = []
-    if "status" in changes:
-        lines.append((cmd.work_order_id, "estado", {"from": row.status, "to": changes["status"]}))
     if cmd.notes is not None and cmd.notes != row.notes:
         changes["notes"] = cmd.notes
-        lines.append((cmd.work_order_id, "notas", {}))
     if not changes:
         return success("Sin cambios", version=row.version)
 
@@ -59,8 +54,8 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
     await uow.session.execute(
         update(wo).where(wo.c.id == cmd.work_order_id).values(**changes, version=version)
     )
-    await history.record(uow, lines)
     if "status" in changes:
+        uow.record(cmd.work_order_id, "estado", {"from": row.status, "to": changes["status"]})
         uow.emit(
             events.OT_STATUS,
             {
@@ -71,6 +66,8 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
                 "changed_by": uow.actor.user_id,
             },
         )
+    if "notes" in changes:
+        uow.record(cmd.work_order_id, "notas")
     return success("Orden actualizada", version=version)
 
 
