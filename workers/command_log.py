@@ -31,7 +31,9 @@ _RECORD = text(
         INSERT INTO work_order_events (work_order_id, user_id, event, data)
         SELECT line.order_id, :user_id, line.event, line.data
           FROM unnest(CAST(:history_orders AS integer[]), CAST(:history_events AS text[]),
-                      CAST(:history_data AS jsonb[])) AS line(order_id, event, data)
+                      CAST(:history_data AS jsonb[]))
+               WITH ORDINALITY AS line(order_id, event, data, position)
+         ORDER BY line.position
     ), events AS (
         INSERT INTO outbox (type, data)
         SELECT event.type, event.data
