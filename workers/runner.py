@@ -105,6 +105,11 @@ class Worker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._relay_task: asyncio.Task[None] | None = None
 
+    @property
+    def busy(self) -> bool:
+        """Whether a message is being handled right now."""
+        return bool(self._in_flight)
+
     async def start(self) -> None:
         self.broker.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")

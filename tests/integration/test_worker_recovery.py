@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
+from sqlalchemy import text
 from yarl import URL
 
 from gateway.keys import RPC
@@ -98,3 +99,33 @@ async def test_worker_retries_through_a_database_outage(
     finally:
         await worker.stop()
         await proxy.cut()
+
+
+async def test_stopping_finishes_the_command_in_hand(
+    own_namespace: Settings, plant: Plant, planner: Api, gateway_for
+) -> None:  # type: ignore[no-untyped-def]
+    worker = Worker(own_namespace, ["ordenes"])
+    await worker.start()
+    await asyncio.wait_for(worker.broker.started.wait(), 20)
+    api, server = await gateway_for(own_namespace)
+    await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+    order = await plant.work_order()
+    async with plant.db.connect() as conn:
+        # Hold the order's row: the worker's handler waits on it, mid-command.
+        await conn.execute(
+            text("SELECT 1 FROM work_orders WHERE id = :id FOR UPDATE"), {"id": order}
+        )
+        request = asyncio.create_task(api.post(f"/ot/{order}/actualizar/", {"notes": "en mano"}))
+        for _ in range(100):
+            if worker.busy:
+                break
+            await asyncio.sleep(0.02)
+        assert worker.busy
+        stopping = asyncio.create_task(worker.stop())
+        await asyncio.sleep(0.3)
+        assert not stopping.done()  # it waits for the message in hand
+        await conn.rollback()
+    await asyncio.wait_for(stopping, 10)
+    response = await request
+    assert response.status == 200, response.body
+    assert await _notes(plant, order) == "en mano"
