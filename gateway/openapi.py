@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from gateway.auth import current_user
+from gateway.schemas import Accepted, Success
 from shared.enums import Role
 from shared.messages import Command
 
@@ -59,6 +60,12 @@ class Operation:
     # Body-model fields that the path supplies (not part of the JSON body).
     path_fields: tuple[str, ...] = ()
     paginated: bool = False
+    # The 200 answer: a model, or a one-element list `[Model]` for an array of them.
+    response: type[BaseModel] | list[type[BaseModel]] | None = None
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        return self.response[0] if isinstance(self.response, list) else self.response
 
 
 def operation(
@@ -69,9 +76,15 @@ def operation(
     body: type[BaseModel] | None = None,
     path_fields: tuple[str, ...] = (),
     paginated: bool = False,
+    response: type[BaseModel] | list[type[BaseModel]] | None = None,
 ) -> Callable[[View], View]:
-    """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked."""
-    spec = Operation(summary, roles, query, body, path_fields, paginated)
+    """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked.
+
+    Commands (a `body` that is a Command) answer `Success` unless `response` says otherwise.
+    """
+    if response is None and body is not None and issubclass(body, Command):
+        response = Success
+    spec = Operation(summary, roles, query, body, path_fields, paginated, response)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -104,7 +117,9 @@ def build(app: web.Application, title: str, version: str) -> dict[str, Any]:
         if spec is not None and route.method != "HEAD":
             path, names = _path_template(route)
             operations.append((route.method.lower(), path, names, spec))
-    models = {m for *_, op in operations for m in (op.query, op.body) if m is not None}
+    models = {
+        m for *_, op in operations for m in (op.query, op.body, op.response_model) if m is not None
+    } | {Accepted}
     _, schemas = models_json_schema(
         [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
         ref_template=REF,
@@ -158,12 +173,19 @@ def _operation(op: Operation, path_names: list[str], components: dict[str, Any])
             "content": {"application/json": {"schema": {"$ref": ref}}},
         }
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-    result["responses"] = {"200": {"description": "OK"}} | {
+    ok: dict[str, Any] = {"description": "OK"}
+    if op.response_model is not None:
+        answer: dict[str, Any] = {"$ref": REF.format(model=op.response_model.__name__)}
+        if isinstance(op.response, list):
+            answer = {"type": "array", "items": answer}
+        ok["content"] = {"application/json": {"schema": answer}}
+    result["responses"] = {"200": ok} | {
         code: {"description": text, **error} for code, text in _ERRORS.items()
     }
     if op.body is not None and issubclass(op.body, Command):
         result["responses"]["202"] = {
-            "description": "The worker's reply is late: follow Location (/comandos/{id}/)"
+            "description": "The worker's reply is late: follow Location (/comandos/{id}/)",
+            "content": {"application/json": {"schema": {"$ref": REF.format(model="Accepted")}}},
         }
     if op.paginated:
         result["responses"]["200"]["headers"] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway import auth
+from gateway import auth, schemas
 from gateway.http import json_response, parse_model, read_json
 from gateway.openapi import operation
 
@@ -20,7 +20,12 @@ class Credentials(BaseModel):
 
 
 @routes.post("/mantenimiento/auth/token/")
-@operation("Log in: a bearer token for the username and password", roles=None, body=Credentials)
+@operation(
+    "Log in: a bearer token for the username and password",
+    roles=None,
+    body=Credentials,
+    response=schemas.Login,
+)
 async def token(request: web.Request) -> web.Response:
     credentials = parse_model(request, Credentials, await read_json(request))
     value, expires, user = await auth.login(request, credentials.username, credentials.password)
@@ -28,13 +33,13 @@ async def token(request: web.Request) -> web.Response:
 
 
 @routes.post("/mantenimiento/auth/logout/")
-@operation("Revoke the token of this request")
+@operation("Revoke the token of this request", response=schemas.Success)
 async def logout(request: web.Request) -> web.Response:
     await auth.logout(request)
     return json_response({"status": "success", "message": "Sesión cerrada"})
 
 
 @routes.get("/mantenimiento/auth/me/")
-@operation("The caller")
+@operation("The caller", response=schemas.User)
 async def me(request: web.Request) -> web.Response:
     return json_response(auth.current_user(request).as_json())

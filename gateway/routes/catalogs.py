@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway import commands
+from gateway import commands, schemas
 from gateway.http import cached_json, json_response, parse_query
 from gateway.keys import ENGINE
 from gateway.openapi import operation
@@ -51,31 +51,39 @@ async def _list(
 
 
 @routes.get("/mantenimiento/ubicaciones/")
-@operation("Locations: the plant tree, parents before children", roles=PICKERS)
+@operation(
+    "Locations: the plant tree, parents before children",
+    roles=PICKERS,
+    response=[schemas.Location],
+)
 async def locations(request: web.Request) -> web.Response:
     return await _list(request, queries.locations)
 
 
 @routes.get("/mantenimiento/categorias/")
-@operation("Asset categories and the maintenance types each admits", roles=READERS)
+@operation(
+    "Asset categories and the maintenance types each admits",
+    roles=READERS,
+    response=[schemas.Category],
+)
 async def categories(request: web.Request) -> web.Response:
     return await _list(request, queries.categories)
 
 
 @routes.get("/mantenimiento/tipos-mantenimiento/")
-@operation("Maintenance types", roles=READERS)
+@operation("Maintenance types", roles=READERS, response=[schemas.MaintenanceType])
 async def maintenance_types(request: web.Request) -> web.Response:
     return await _list(request, queries.maintenance_types)
 
 
 @routes.get("/mantenimiento/frecuencias/")
-@operation("Frequencies", roles=READERS)
+@operation("Frequencies", roles=READERS, response=[schemas.Frequency])
 async def frequencies(request: web.Request) -> web.Response:
     return await _list(request, queries.frequencies)
 
 
 @routes.get("/mantenimiento/tecnicos/")
-@operation("Active technicians", roles=READERS)
+@operation("Active technicians", roles=READERS, response=[schemas.Technician])
 async def technicians(request: web.Request) -> web.Response:
     return await _list(request, queries.technicians)
 
@@ -96,6 +104,7 @@ def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
     roles=PICKERS,
     query=AssetQuery,
     paginated=True,
+    response=[schemas.Asset],
 )
 async def assets(request: web.Request) -> web.Response:
     query = parse_query(request, AssetQuery)
@@ -111,7 +120,7 @@ async def assets(request: web.Request) -> web.Response:
 
 
 @routes.get(r"/mantenimiento/activos/{id:\d+}/")
-@operation("One asset", roles=PICKERS)
+@operation("One asset", roles=PICKERS, response=schemas.Asset)
 async def asset(request: web.Request) -> web.Response:
     asset_id = int(request.match_info["id"])
     async with request.app[ENGINE].connect() as conn:

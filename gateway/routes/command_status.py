@@ -6,6 +6,7 @@ import uuid
 
 from aiohttp import web
 
+from gateway import schemas
 from gateway.auth import current_user
 from gateway.http import json_response
 from gateway.keys import ENGINE
@@ -18,7 +19,10 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/mantenimiento/comandos/{id}/")
-@operation("The outcome of a command that was answered 202 (the caller's own)")
+@operation(
+    "The outcome of a command that was answered 202 (the caller's own)",
+    response=schemas.CommandOutcome,
+)
 async def command_status(request: web.Request) -> web.Response:
     user = current_user(request)
     try:

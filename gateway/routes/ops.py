@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from gateway import schemas
 from gateway.http import json_response
 from gateway.keys import ENGINE, RPC
 from gateway.openapi import operation
@@ -18,7 +19,7 @@ READY_TIMEOUT_S = 2.0
 
 
 @routes.get("/mantenimiento/health/")
-@operation("Liveness", roles=None)
+@operation("Liveness", roles=None, response=schemas.Health)
 async def health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
@@ -34,7 +35,11 @@ async def _database_answers(request: web.Request) -> bool:
 
 
 @routes.get("/mantenimiento/health/ready/")
-@operation("Readiness: database and broker reachable (503 otherwise)", roles=None)
+@operation(
+    "Readiness: database and broker reachable (503 otherwise)",
+    roles=None,
+    response=schemas.Health,
+)
 async def ready(request: web.Request) -> web.Response:
     checks = {"database": await _database_answers(request), "broker": request.app[RPC].broker.ready}
     ok = all(checks.values())

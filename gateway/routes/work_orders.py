@@ -7,7 +7,7 @@ from datetime import date, datetime
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from gateway import commands
+from gateway import commands, schemas
 from gateway.http import cached_json, parse_query
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
@@ -45,6 +45,7 @@ class WorkOrderQuery(PageQuery):
     roles=READERS,
     query=WorkOrderQuery,
     paginated=True,
+    response=[schemas.WorkOrderSummary],
 )
 async def search(request: web.Request) -> web.Response:
     query = parse_query(request, WorkOrderQuery)
@@ -79,7 +80,11 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.get(r"/mantenimiento/ot/{id:\d+}/")
-@operation("One work order with its steps (ETag, If-None-Match)", roles=READERS)
+@operation(
+    "One work order with its steps (ETag, If-None-Match)",
+    roles=READERS,
+    response=schemas.WorkOrder,
+)
 async def detail(request: web.Request) -> web.Response:
     work_order_id = int(request.match_info["id"])
     async with request.app[ENGINE].connect() as conn:

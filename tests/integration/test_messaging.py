@@ -10,6 +10,7 @@ import uuid
 import aio_pika
 from yarl import URL
 
+from gateway import schemas
 from shared.messages import Reply
 from shared.messaging.topology import COMMANDS, Names, declare_topology, delete_topology
 from shared.settings import Settings
@@ -74,9 +75,11 @@ async def test_late_reply_answers_202_and_completes_when_the_worker_returns(
         assert response.status == 202, response.body
         command_id = response.body["command_id"]
         assert response.body["status"] == "accepted"
+        schemas.Accepted.model_validate(response.body)
         assert response.headers["Location"] == f"/mantenimiento/comandos/{command_id}/"
         pending = await api.get(f"/comandos/{command_id}/")
         assert pending.body == {"status": "pending", "http_status": 202, "result": None}
+        schemas.CommandOutcome.model_validate(pending.body)
         assert (await order_state(plant, order))[0] == ""
 
         worker = Worker(offline, ["ordenes"])
@@ -90,6 +93,7 @@ async def test_late_reply_answers_202_and_completes_when_the_worker_returns(
         finally:
             await worker.stop()
         assert done.body["status"] == "success" and done.body["http_status"] == 200
+        schemas.CommandOutcome.model_validate(done.body)
         assert done.body["result"]["message"] == "Orden actualizada"
         assert (await order_state(plant, order))[0] == "más tarde"
         # Someone else may not see it.

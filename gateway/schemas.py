@@ -1,0 +1,149 @@
+"""The shapes of the gateway's answers, for the OpenAPI document.
+
+Reads are built by SQL, not by these models; the tests validate real answers against them
+(`extra="forbid"`), so the document cannot drift from what is served.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.enums import FrequencyUnit, Role, StepKind, WorkOrderStatus, WorkOrderType
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocationRef(Answer):
+    id: int
+    code: str
+    name: str
+
+
+class CategoryRef(Answer):
+    id: int
+    name: str
+
+
+class Location(LocationRef):
+    parent_id: int | None
+
+
+class Category(CategoryRef):
+    maintenance_type_ids: list[int]
+
+
+class MaintenanceType(CategoryRef):
+    pass
+
+
+class Frequency(Answer):
+    id: int
+    name: str
+    interval: int
+    unit: FrequencyUnit
+
+
+class Asset(Answer):
+    id: int
+    code: str
+    name: str
+    location: LocationRef
+    category: CategoryRef
+    active: bool
+
+
+class Technician(Answer):
+    id: int
+    username: str
+    full_name: str
+
+
+class User(Technician):
+    role: Role
+
+
+class Login(Answer):
+    token: str
+    expires_at: datetime
+    user: User
+
+
+class OrderAsset(Answer):
+    id: int
+    code: str
+    name: str
+    location: LocationRef
+
+
+class Step(Answer):
+    id: int
+    order: int
+    description: str
+    kind: StepKind
+    unit: str | None
+    min_value: Decimal | None
+    max_value: Decimal | None
+    done: bool
+    ok: bool | None
+    value: Decimal | str | None
+    comment: str | None
+
+
+class WorkOrderSummary(Answer):
+    """A search result: the work order without its steps."""
+
+    id: int
+    code: str
+    type: WorkOrderType
+    status: WorkOrderStatus
+    title: str
+    assets: list[OrderAsset]
+    scheduled_start: datetime
+    scheduled_end: datetime
+    actual_start: datetime | None
+    actual_end: datetime | None
+    technician: str | None
+    technician_id: int | None
+    notes: str
+    routine_id: int | None
+    program_id: int | None
+    aviso_id: int | None
+    allowed_transitions: list[WorkOrderStatus]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkOrder(WorkOrderSummary):
+    steps: list[Step]
+
+
+class Success(Answer):
+    """A command's answer; commands add their own fields (ids, counts, the new version)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["success"]
+    message: str
+
+
+class Accepted(Answer):
+    status: Literal["accepted"]
+    command_id: str
+
+
+class CommandOutcome(Answer):
+    status: Literal["pending", "success", "error"]
+    http_status: int
+    result: dict[str, object] | None
+
+
+class Health(Answer):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, bool] | None = None

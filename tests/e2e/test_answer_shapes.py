@@ -1,0 +1,90 @@
+"""Real answers match the response models the OpenAPI document publishes (no field missing, none
+undocumented), so the document cannot drift from what is served."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from pydantic import TypeAdapter, ValidationError
+
+from gateway import schemas
+from gateway.openapi import Operation
+from tests.api import PASSWORD, Api, Plant
+
+
+def _documented(gateway: TestServer, method: str, path: str) -> Operation:
+    for route in gateway.app.router.routes():
+        if route.method == method and route.resource and route.resource.canonical == path:
+            operation: Operation = route.handler.openapi  # type: ignore[attr-defined]
+            return operation
+    raise AssertionError(f"{method} {path} is not served")
+
+
+def _check(operation: Operation, body: Any) -> None:
+    assert operation.response is not None, f"{operation.summary}: no response model"
+    shape: Any = (
+        list[operation.response[0]]  # type: ignore[index]
+        if isinstance(operation.response, list)
+        else operation.response
+    )
+    TypeAdapter(shape).validate_python(body)
+
+
+async def test_every_list_without_path_parameters_matches_its_model(
+    gateway: TestServer, plant: Plant, admin: Api
+) -> None:
+    await plant.scalar(
+        "INSERT INTO frequencies (name, interval, unit) VALUES (:n, 1, 'MES') RETURNING id",
+        n=f"Mensual {uuid.uuid4().hex[:6]}",
+    )
+    await plant.work_order(steps=1)
+    checked = 0
+    for route in gateway.app.router.routes():
+        operation = getattr(route.handler, "openapi", None)
+        path = route.resource.canonical if route.resource else ""
+        if route.method != "GET" or operation is None or "{" in path:
+            continue
+        response = await admin.request("GET", path)
+        assert response.status == 200, (path, response.body)
+        if isinstance(operation.response, list):
+            assert response.body, f"{path}: an empty list proves nothing"
+        _check(operation, response.body)
+        checked += 1
+    assert checked >= 9
+
+
+async def test_objects_and_commands_match_their_models(
+    gateway: TestServer, plant: Plant, admin: Api, planner: Api
+) -> None:
+    order = await plant.work_order(steps=2)
+    await plant.scalar(
+        "UPDATE work_order_steps SET kind = 'MEDICION', unit = 'mm/s', min_value = 0,"
+        " max_value = 4.5, numeric_value = 2.25, done = true, ok = true"
+        " WHERE work_order_id = :id AND position = 1 RETURNING id",
+        id=order,
+    )
+    detail = await planner.get(f"/ot/{order}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/ot/{id}/"), detail.body)
+    assert detail.body["steps"][0]["value"] == 2.25
+
+    asset = await admin.get(f"/activos/{plant.assets[0]}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/activos/{id}/"), asset.body)
+
+    update = await planner.post(f"/ot/{order}/actualizar/", {"notes": "forma"})
+    _check(_documented(gateway, "POST", "/mantenimiento/ot/{id}/actualizar/"), update.body)
+
+    login = await Api(planner.http, None).post(
+        "/auth/token/", {"username": "planner", "password": PASSWORD}
+    )
+    _check(_documented(gateway, "POST", "/mantenimiento/auth/token/"), login.body)
+    session = Api(planner.http, login.body["token"])
+    logout = await session.post("/auth/logout/")
+    _check(_documented(gateway, "POST", "/mantenimiento/auth/logout/"), logout.body)
+
+
+def test_answer_models_refuse_undocumented_fields() -> None:
+    with pytest.raises(ValidationError):
+        schemas.LocationRef.model_validate({"id": 1, "code": "X", "name": "Y", "surprise": True})
