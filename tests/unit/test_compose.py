@@ -1,35 +1,34 @@
-"""Dockerfile and docker-compose.yml, checked without a Docker engine: the services the issue and
-the Makefile name exist, every command they run is one the CLI accepts, every dependency and
-environment variable refers to something real."""
+"""docker-compose.yml, checked without a Docker engine: the services the issue and the Makefile
+name exist, every command they run is one the CLI accepts, every dependency and environment
+variable refers to something real, and the commands in its comments (and the Dockerfile's) exist."""
 
 from __future__ import annotations
 
-import argparse
-import fnmatch
-import json
 import re
 import shlex
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import yaml
 
 from gateway.routes.ops import routes as ops_routes
-from shared.cli import COMMANDS, build_parser
+from shared.cli import COMMANDS
 from shared.settings import Settings
+from tests.unit.container_files import (
+    DOCKERFILE,
+    ROOT,
+    SETTINGS_FIELDS,
+    dockerfile_env,
+    final_stage,
+    parse_cli,
+)
 from workers.runner import COMMAND_GROUPS, validate_groups
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
 
 INFRASTRUCTURE = ("postgres", "rabbitmq")
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-SETTINGS_FIELDS = {name.upper() for name in Settings.model_fields}
 
 
 # --- reading the files ---------------------------------------------------------------------------
@@ -79,90 +78,10 @@ def depends_on(spec: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def parse_cli(args: list[str]) -> Any:
-    """The CLI parser's verdict on `mantenimiento <args>`; a failure instead of SystemExit."""
-    parser = build_parser()
-    try:
-        parsed = parser.parse_args(args)
-    except SystemExit as exc:
-        pytest.fail(f"`mantenimiento {shlex.join(args)}` is rejected by the CLI (exit {exc.code})")
-    # argparse also takes unambiguous abbreviations (`--queue`); a file should spell options out.
-    subparsers = next(
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    )
-    spelled = subparsers.choices[parsed.command]._option_string_actions
-    for arg in args[1:]:
-        option = arg.split("=", 1)[0]
-        if option.startswith("-"):
-            assert option in spelled, f"`{option}` is not an option of `{parsed.command}`"
-    return parsed
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
-    instructions: list[tuple[str, str]] = []
-    pending = ""
-    for line in DOCKERFILE.read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        keyword, _, rest = (pending + stripped).partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        pending = ""
-    assert not pending, "the Dockerfile ends inside a continued line"
-    return instructions
-
-
-def final_stage() -> list[tuple[str, str]]:
-    instructions = dockerfile_instructions()
-    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
-    return instructions[last_from:]
-
-
-def dockerfile_env(stage: list[tuple[str, str]]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for keyword, rest in stage:
-        if keyword == "ENV":
-            for item in shlex.split(rest):
-                name, sep, value = item.partition("=")
-                assert sep, f"use ENV NAME=value, not the legacy form: ENV {rest}"
-                env[name] = value
-    return env
-
-
-def exec_form(keyword: str, stage: list[tuple[str, str]]) -> list[str] | None:
-    found = [rest for kw, rest in stage if kw == keyword]
-    if not found:
-        return None
-    value = json.loads(found[-1])  # the exec (JSON) form: signals reach the process itself
-    assert isinstance(value, list) and all(isinstance(part, str) for part in value)
-    return value
-
-
-def image_argv(stage: list[tuple[str, str]]) -> list[str]:
-    return (exec_form("ENTRYPOINT", stage) or []) + (exec_form("CMD", stage) or [])
-
-
 def comment_lines(path: Path) -> list[str]:
     return [
         line.lstrip()[1:] for line in path.read_text().splitlines() if line.lstrip().startswith("#")
     ]
-
-
-def project_packages() -> set[str]:
-    """Top-level packages that pyproject's package discovery includes."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    return {
-        path.name
-        for path in ROOT.iterdir()
-        if path.is_dir()
-        and (path / "__init__.py").exists()
-        and any(fnmatch.fnmatch(path.name, pattern) for pattern in include)
-    }
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------
@@ -335,54 +254,3 @@ def test_the_commands_in_the_comments_exist() -> None:
             assert sub in COMMANDS, f"{path.name} mentions `mantenimiento {sub}`"
     for service in re.findall(r"docker compose run (?:--\S+ )*([\w-]+)", text):
         assert service in services(), f"a comment runs {service!r}, which does not exist"
-
-
-# --- Dockerfile ----------------------------------------------------------------------------------
-
-
-def test_the_image_runs_the_gateway_as_a_non_root_user_on_every_interface() -> None:
-    instructions = dockerfile_instructions()
-    for keyword, rest in instructions:
-        if keyword == "FROM":
-            assert rest.split()[0] == "python:3.11-slim", rest
-    stage = final_stage()
-    args = image_argv(stage)
-    assert args[0] == "mantenimiento", f"the image runs {args}"
-    assert parse_cli(args[1:]).command == "gateway"
-    users = [rest for keyword, rest in stage if keyword == "USER"]
-    assert users and users[-1].split(":")[0] not in {"root", "0"}, "the image runs as root"
-    env = dockerfile_env(stage)
-    assert env.get("HTTP_HOST") == "0.0.0.0", "inside a container, listen on every interface"
-    app_env = {name for name in env if name != "PATH" and not name.startswith(("PYTHON", "PIP_"))}
-    assert app_env <= SETTINGS_FIELDS, f"{sorted(app_env - SETTINGS_FIELDS)} are not settings"
-
-
-def test_the_image_installs_the_project_without_test_extras() -> None:
-    runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
-    assert re.search(r"pip install (--\S+ )*\.(\s|$)", runs), "the project is not pip-installed"
-    assert "[test]" not in runs
-
-
-def test_the_image_copies_every_package_and_nothing_ignored() -> None:
-    ignored = [
-        line.strip().rstrip("/")
-        for line in DOCKERIGNORE.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert {".venv", ".git"} <= set(ignored)
-    copied: set[str] = set()
-    for keyword, rest in dockerfile_instructions():
-        if keyword != "COPY" or "--from=" in rest:
-            continue
-        *sources, _destination = shlex.split(rest)
-        for source in sources:
-            name = source.rstrip("/")
-            if not any(char in name for char in "*?["):  # a wildcard may match nothing
-                assert (ROOT / name).exists(), f"the Dockerfile copies {source}, which is absent"
-            assert not any(fnmatch.fnmatch(name, pattern) for pattern in ignored), (
-                f"the Dockerfile copies {source}, which .dockerignore leaves out"
-            )
-            copied.add(name)
-    missing = project_packages() - copied
-    assert not missing, f"pyproject installs {sorted(missing)}, which the image does not copy"
-    assert "pyproject.toml" in copied
