@@ -141,6 +141,7 @@ async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
+        await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
         session = ClientSession(base_url=str(server.make_url("/")))
         sessions.append(session)
         return Api(session, planner.token, planner.user), server
@@ -150,3 +151,33 @@ async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
         await session.close()
     for server in servers:
         await server.close()
+
+
+@pytest.fixture
+async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
+    """The run's settings with a broker namespace of the test's own, removed afterwards: no
+    worker consumes it unless the test starts one."""
+    own = settings.model_copy(
+        update={"amqp_namespace": f"{settings.amqp_namespace}_{uuid.uuid4().hex[:6]}"}
+    )
+    yield own
+    connection = await aio_pika.connect(settings.amqp_url)
+    await delete_topology(await connection.channel(), own)
+    await connection.close()
+
+
+@pytest.fixture
+async def worker_for() -> AsyncIterator:  # type: ignore[type-arg]
+    """Starts extra workers with other settings (connected when returned); stops them after."""
+    workers: list[Worker] = []
+
+    async def start(settings: Settings, groups: tuple[str, ...] = ("ordenes",)) -> Worker:
+        worker = Worker(settings, list(groups))
+        workers.append(worker)
+        await worker.start()
+        await asyncio.wait_for(worker.broker.started.wait(), 20)
+        return worker
+
+    yield start
+    for worker in workers:
+        await worker.stop()

@@ -104,6 +104,7 @@ class Worker:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._relay_task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     @property
     def busy(self) -> bool:
@@ -185,7 +186,10 @@ class Worker:
         )
 
     async def stop(self) -> None:
-        """Stop taking messages, finish the ones in hand, then close."""
+        """Stop taking messages, finish the ones in hand, then close (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
         for queue, tag in self._consumers:
             try:
                 # Bounded: during a broker outage the channel would wait for a reconnect.

@@ -7,14 +7,10 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 
 import aio_pika
-import pytest
 from aiohttp import ClientSession
 
-from gateway.keys import RPC
-from shared.messaging.topology import delete_topology
 from shared.settings import Settings
 from tests.api import Api, Plant
 
@@ -40,15 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
-    own = settings.model_copy(update={"amqp_namespace": f"{settings.amqp_namespace}_cli"})
-    yield own
-    connection = await aio_pika.connect(settings.amqp_url)
-    await delete_topology(await connection.channel(), own)
-    await connection.close()
 
 
 async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
@@ -208,8 +195,7 @@ async def test_worker_serves_metrics(
         env=environment(own_namespace, WORKER_METRICS_PORT=str(metrics_port)),
     )
     try:
-        api, server = await gateway_for(own_namespace)
-        await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+        api, _ = await gateway_for(own_namespace)
         order = await plant.work_order()
         response = await api.post(f"/ot/{order}/actualizar/", {"notes": "medida"})
         assert response.status == 200, response.body

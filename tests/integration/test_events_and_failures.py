@@ -10,7 +10,7 @@ import aio_pika
 import orjson
 
 from shared.messages import Reply
-from shared.messaging.topology import COMMANDS, EVENTS, Names, declare_topology, delete_topology
+from shared.messaging.topology import COMMANDS, EVENTS, Names, declare_topology
 from shared.settings import Settings
 from tests.api import Api, Plant
 from workers.runner import Worker
@@ -58,15 +58,12 @@ async def test_status_change_event_is_relayed_from_the_outbox(
 
 
 async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
-    settings: Settings, plant: Plant
-) -> None:
-    # A namespace of its own, with a low delivery limit to keep the test short.
-    strict = settings.model_copy(
-        update={"amqp_namespace": f"{settings.amqp_namespace}_strict", "delivery_limit": 2}
-    )
-    worker = Worker(strict, ["ordenes"])
-    await worker.start()
-    connection = await aio_pika.connect(settings.amqp_url)
+    own_namespace: Settings, plant: Plant, worker_for
+) -> None:  # type: ignore[no-untyped-def]
+    # A low delivery limit (the test's own queues) keeps the test short.
+    strict = own_namespace.model_copy(update={"delivery_limit": 2})
+    await worker_for(strict)
+    connection = await aio_pika.connect(strict.amqp_url)
     try:
         channel = await connection.channel()
         topology = await declare_topology(channel, strict)
@@ -106,6 +103,4 @@ async def test_a_failing_command_is_dead_lettered_after_the_delivery_limit(
             == 0
         )
     finally:
-        await worker.stop()
-        await delete_topology(await connection.channel(), strict)
         await connection.close()

@@ -12,7 +12,7 @@ from yarl import URL
 
 from gateway import schemas
 from shared.messages import Reply
-from shared.messaging.topology import COMMANDS, Names, declare_topology, delete_topology
+from shared.messaging.topology import COMMANDS, Names, declare_topology
 from shared.settings import Settings
 from tests.api import Api, Plant
 from tests.proxy import TcpProxy
@@ -61,48 +61,35 @@ async def test_a_command_delivered_twice_is_applied_once(
 
 
 async def test_late_reply_answers_202_and_completes_when_the_worker_returns(
-    settings: Settings, plant: Plant, planner: Api, gateway_for
+    own_namespace: Settings, plant: Plant, gateway_for, worker_for
 ) -> None:  # type: ignore[no-untyped-def]
-    # A namespace of its own whose worker is not running yet, on the same database.
-    offline = settings.model_copy(
-        update={"amqp_namespace": f"{settings.amqp_namespace}_late", "command_timeout_s": 0.5}
-    )
-    api, _ = await gateway_for(offline)
-    await _wait_ready(api)
+    # No worker consumes the test's own namespace until the test starts one.
+    api, _ = await gateway_for(own_namespace.model_copy(update={"command_timeout_s": 0.5}))
     order = await plant.work_order()
-    try:
-        response = await api.post(f"/ot/{order}/actualizar/", {"notes": "más tarde"})
-        assert response.status == 202, response.body
-        command_id = response.body["command_id"]
-        assert response.body["status"] == "accepted"
-        schemas.Accepted.model_validate(response.body)
-        assert response.headers["Location"] == f"/mantenimiento/comandos/{command_id}/"
-        pending = await api.get(f"/comandos/{command_id}/")
-        assert pending.body == {"status": "pending", "http_status": 202, "result": None}
-        schemas.CommandOutcome.model_validate(pending.body)
-        assert (await order_state(plant, order))[0] == ""
+    response = await api.post(f"/ot/{order}/actualizar/", {"notes": "más tarde"})
+    assert response.status == 202, response.body
+    command_id = response.body["command_id"]
+    assert response.body["status"] == "accepted"
+    schemas.Accepted.model_validate(response.body)
+    assert response.headers["Location"] == f"/mantenimiento/comandos/{command_id}/"
+    pending = await api.get(f"/comandos/{command_id}/")
+    assert pending.body == {"status": "pending", "http_status": 202, "result": None}
+    schemas.CommandOutcome.model_validate(pending.body)
+    assert (await order_state(plant, order))[0] == ""
 
-        worker = Worker(offline, ["ordenes"])
-        await worker.start()
-        try:
-            for _ in range(100):
-                done = await api.get(f"/comandos/{command_id}/")
-                if done.body["status"] != "pending":
-                    break
-                await asyncio.sleep(0.1)
-        finally:
-            await worker.stop()
-        assert done.body["status"] == "success" and done.body["http_status"] == 200
-        schemas.CommandOutcome.model_validate(done.body)
-        assert done.body["result"]["message"] == "Orden actualizada"
-        assert (await order_state(plant, order))[0] == "más tarde"
-        # Someone else may not see it.
-        other = plant.api["TECNICO"]
-        assert (await other.get(f"/comandos/{command_id}/")).status == 404
-    finally:
-        connection = await aio_pika.connect(settings.amqp_url)
-        await delete_topology(await connection.channel(), offline)
-        await connection.close()
+    await worker_for(own_namespace)
+    for _ in range(100):
+        done = await api.get(f"/comandos/{command_id}/")
+        if done.body["status"] != "pending":
+            break
+        await asyncio.sleep(0.1)
+    assert done.body["status"] == "success" and done.body["http_status"] == 200
+    schemas.CommandOutcome.model_validate(done.body)
+    assert done.body["result"]["message"] == "Orden actualizada"
+    assert (await order_state(plant, order))[0] == "más tarde"
+    # Someone else may not see it.
+    other = plant.api["TECNICO"]
+    assert (await other.get(f"/comandos/{command_id}/")).status == 404
 
 
 async def test_unknown_command_id_is_404(planner: Api) -> None:

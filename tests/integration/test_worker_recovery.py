@@ -1,30 +1,16 @@
-"""Workers reconnect and resume: a broker or database outage delays commands, loses none."""
+"""Workers reconnect and resume: a broker or database outage delays commands, loses none; and a
+worker told to stop finishes the command in hand."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import aio_pika
-import pytest
 from sqlalchemy import text
 from yarl import URL
 
-from gateway.keys import RPC
-from shared.messaging.topology import delete_topology
 from shared.settings import Settings
-from tests.api import Api, Plant
+from tests.api import Plant
 from tests.proxy import TcpProxy
-from workers.runner import Worker
-
-
-@pytest.fixture
-async def own_namespace(settings: Settings) -> AsyncIterator[Settings]:
-    own = settings.model_copy(update={"amqp_namespace": f"{settings.amqp_namespace}_recovery"})
-    yield own
-    connection = await aio_pika.connect(settings.amqp_url)
-    await delete_topology(await connection.channel(), own)
-    await connection.close()
 
 
 async def _notes(plant: Plant, order: int) -> str:
@@ -39,76 +25,56 @@ async def _eventually(plant: Plant, order: int, expected: str) -> None:
     raise AssertionError(f"order {order} never got notes {expected!r}")
 
 
-async def test_worker_resumes_after_the_broker_returns(
-    own_namespace: Settings, plant: Plant, planner: Api, gateway_for
+async def _accepted_then_done_after_outage(
+    own_namespace: Settings, plant: Plant, gateway_for, proxy: TcpProxy, pause: float
 ) -> None:  # type: ignore[no-untyped-def]
-    url = URL(own_namespace.amqp_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5672)
-    await proxy.start()
-    worker = Worker(
-        own_namespace.model_copy(update={"amqp_url": str(url.with_port(proxy.port))}),
-        ["ordenes"],
-    )
-    await worker.start()
-    await asyncio.wait_for(worker.broker.started.wait(), 20)
-    api, server = await gateway_for(own_namespace.model_copy(update={"command_timeout_s": 0.5}))
-    await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+    """A command sent while the proxy is cut is accepted (202) and done once it is restored."""
+    api, _ = await gateway_for(own_namespace.model_copy(update={"command_timeout_s": 0.5}))
+    order = await plant.work_order()
+    await proxy.cut()
     try:
-        order = await plant.work_order()
-        await proxy.cut()
-        # Accepted while the worker is away; done once it is back.
         response = await api.post(f"/ot/{order}/actualizar/", {"notes": "tras el corte"})
         assert response.status == 202, response.body
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(pause)
         assert await _notes(plant, order) == ""
         await proxy.restore()
         await _eventually(plant, order, "tras el corte")
         done = await api.get(response.headers["Location"])
         assert done.body["status"] == "success"
     finally:
-        await worker.stop()
         await proxy.cut()
 
 
+async def test_worker_resumes_after_the_broker_returns(
+    own_namespace: Settings, plant: Plant, gateway_for, worker_for
+) -> None:  # type: ignore[no-untyped-def]
+    url = URL(own_namespace.amqp_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5672)
+    await proxy.start()
+    await worker_for(own_namespace.model_copy(update={"amqp_url": str(url.with_port(proxy.port))}))
+    await _accepted_then_done_after_outage(own_namespace, plant, gateway_for, proxy, pause=0.5)
+
+
 async def test_worker_retries_through_a_database_outage(
-    own_namespace: Settings, plant: Plant, planner: Api, gateway_for
+    own_namespace: Settings, plant: Plant, gateway_for, worker_for
 ) -> None:  # type: ignore[no-untyped-def]
     url = URL(own_namespace.database_url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
-    worker = Worker(
+    await worker_for(
         own_namespace.model_copy(
             update={"database_url": str(url.with_port(proxy.port)), "db_connect_timeout_s": 1.0}
-        ),
-        ["ordenes"],
+        )
     )
-    await worker.start()
-    await asyncio.wait_for(worker.broker.started.wait(), 20)
-    api, server = await gateway_for(own_namespace.model_copy(update={"command_timeout_s": 0.5}))
-    await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
-    try:
-        order = await plant.work_order()
-        await proxy.cut()
-        response = await api.post(f"/ot/{order}/actualizar/", {"notes": "sin base"})
-        assert response.status == 202, response.body
-        await asyncio.sleep(1.0)  # at least one failed attempt
-        await proxy.restore()
-        await _eventually(plant, order, "sin base")
-        done = await api.get(response.headers["Location"])
-        assert done.body["status"] == "success"
-    finally:
-        await worker.stop()
-        await proxy.cut()
+    # Long enough for at least one failed attempt, short of the delivery limit.
+    await _accepted_then_done_after_outage(own_namespace, plant, gateway_for, proxy, pause=1.0)
 
 
 async def test_stopping_finishes_the_command_in_hand(
-    own_namespace: Settings, plant: Plant, planner: Api, gateway_for
+    own_namespace: Settings, plant: Plant, gateway_for, worker_for
 ) -> None:  # type: ignore[no-untyped-def]
-    worker = Worker(own_namespace, ["ordenes"])
-    await worker.start()
-    await asyncio.wait_for(worker.broker.started.wait(), 20)
-    api, server = await gateway_for(own_namespace)
-    await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+    worker = await worker_for(own_namespace)
+    api, _ = await gateway_for(own_namespace)
     order = await plant.work_order()
     async with plant.db.connect() as conn:
         # Hold the order's row: the worker's handler waits on it, mid-command.
