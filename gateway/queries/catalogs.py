@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.queries import keyset
 from gateway.queries.locations import SUBTREE_CTE
 from gateway.queries.patterns import contains_pattern
 
@@ -36,15 +37,17 @@ _TECHNICIANS = text(
     " WHERE role = 'TECNICO' AND active ORDER BY full_name, id"
 )
 
-_ASSET_COLUMNS = (
-    "SELECT a.id, a.code, a.name, a.active,"
+_ASSET_SELECT = (
+    "a.id, a.code, a.name, a.active,"
     " l.id AS location_id, l.code AS location_code, l.name AS location_name,"
     " c.id AS category_id, c.name AS category_name"
-    " FROM assets a"
+)
+_ASSET_FROM = (
+    "FROM assets a"
     " JOIN locations l ON l.id = a.location_id"
     " JOIN asset_categories c ON c.id = a.category_id"
 )
-_ASSET = text(f"{_ASSET_COLUMNS} WHERE a.id = :id")
+_ASSET = text(f"SELECT {_ASSET_SELECT} {_ASSET_FROM} WHERE a.id = :id")
 
 
 async def _rows(conn: AsyncConnection, statement: Any) -> list[dict[str, Any]]:
@@ -115,15 +118,14 @@ async def search_assets(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page ordered by (code, id) after the cursor, and the total count."""
     where, params = _where(filters)
-    total = (
-        await conn.execute(text(f"SELECT count(*) FROM assets a WHERE {where}"), params)
-    ).scalar_one()
-    page_where = where
-    if after is not None:
-        params = {**params, "after_code": after[0], "after_id": after[1]}
-        page_where += " AND (a.code, a.id) > (:after_code, :after_id)"
-    rows = await conn.execute(
-        text(f"{_ASSET_COLUMNS} WHERE {page_where} ORDER BY a.code, a.id LIMIT :limit"),
-        {**params, "limit": limit},
+    rows, total = await keyset.page(
+        conn,
+        select=_ASSET_SELECT,
+        from_=_ASSET_FROM,
+        where=where,
+        params=params,
+        key=("a.code", "a.id"),
+        after=after,
+        limit=limit,
     )
     return [_asset_json(row) for row in rows], total

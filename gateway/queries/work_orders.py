@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.queries import keyset
 from gateway.queries.locations import SUBTREE_CTE
 from gateway.queries.patterns import contains_pattern
 from shared.domain.work_orders import allowed_transitions
@@ -137,21 +138,14 @@ async def search(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page ordered by (scheduled_start, id) after the cursor, and the total count."""
     clauses, params = _where(filters, tz)
-    where = " AND ".join(clauses) or "TRUE"
-    total = (
-        await conn.execute(text(f"SELECT count(*) {_FROM} WHERE {where}"), params)
-    ).scalar_one()
-    page_where = where
-    if after is not None:
-        params = {**params, "after_start": after[0], "after_id": after[1]}
-        page_where += " AND (wo.scheduled_start, wo.id) > (:after_start, :after_id)"
-    rows = (
-        await conn.execute(
-            text(
-                f"SELECT {_COLUMNS}, {_ASSETS} {_FROM} WHERE {page_where}"
-                " ORDER BY wo.scheduled_start, wo.id LIMIT :limit"
-            ),
-            {**params, "limit": limit},
-        )
-    ).all()
+    rows, total = await keyset.page(
+        conn,
+        select=f"{_COLUMNS}, {_ASSETS}",
+        from_=_FROM,
+        where=" AND ".join(clauses) or "TRUE",
+        params=params,
+        key=("wo.scheduled_start", "wo.id"),
+        after=after,
+        limit=limit,
+    )
     return [_to_json(row, tz) for row in rows], total
