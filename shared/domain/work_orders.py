@@ -16,7 +16,6 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
     S.CANCELADA: (),
 }
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
-OPEN = frozenset({S.PENDIENTE, S.EN_PROGRESO})
 
 
 def allowed_transitions(status: S | str) -> list[str]:

@@ -3,7 +3,5 @@ under their type as routing key."""
 
 from __future__ import annotations
 
-OT_ASSIGNED = "ot.asignada"
-OT_DATE_CHANGED = "ot.fecha_cambiada"
+# An order's status changed: {work_order_id, from, to, technician_id, changed_by}.
 OT_STATUS = "ot.estado"
-OT_GENERATED = "ot.generadas"
