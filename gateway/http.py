@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from gateway.keys import SETTINGS
-from shared.errors import BadRequest, Invalid
+from shared.errors import BadRequest, Invalid, invalid_input
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,14 +42,6 @@ def cached_json(request: web.Request, data: Any) -> web.Response:
     return web.Response(body=body, headers={"ETag": etag}, content_type="application/json")
 
 
-def validation_errors(exc: ValidationError, where: str) -> Invalid:
-    errors = [
-        {"loc": [where, *err["loc"]], "msg": err["msg"]}
-        for err in exc.errors(include_url=False, include_context=False)
-    ]
-    return Invalid(f"invalid {where}", errors)
-
-
 def parse_query(request: web.Request, model: type[M]) -> M:
     """Query parameters into `model`; a repeated parameter becomes a list where it repeats."""
     data: dict[str, Any] = {}
@@ -62,7 +54,7 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
     except ValidationError as exc:
-        raise validation_errors(exc, "query") from exc
+        raise invalid_input(exc, "query") from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -90,4 +82,4 @@ def parse_model(request: web.Request, model: type[M], data: dict[str, Any]) -> M
     try:
         return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
     except ValidationError as exc:
-        raise validation_errors(exc, "body") from exc
+        raise invalid_input(exc, "body") from exc

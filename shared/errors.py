@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 HTTP_STATUS: dict[str, int] = {
     "bad_request": 400,
     "unauthorized": 401,
@@ -68,3 +70,12 @@ class Unavailable(DomainError):
 
 def field_error(loc: list[str | int], msg: str, **extra: Any) -> dict[str, Any]:
     return {"loc": loc, "msg": msg, **extra}
+
+
+def invalid_input(exc: ValidationError, where: str) -> Invalid:
+    """A pydantic failure as the contract's 422, each error located under `where` (body, query)."""
+    errors = [
+        field_error([where, *err["loc"]], err["msg"])
+        for err in exc.errors(include_url=False, include_context=False)
+    ]
+    return Invalid(f"invalid {where}", errors)

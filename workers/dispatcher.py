@@ -7,7 +7,6 @@ consumer, which retries it a bounded number of times and then dead-letters it.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,13 +15,11 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.enums import CommandStatus
-from shared.errors import Conflict, DomainError, Invalid
+from shared.errors import Conflict, DomainError, invalid_input
 from shared.messages import COMMANDS, Actor, Command, Reply
 from shared.settings import Settings
 from workers import command_log
 from workers.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[dict[str, Any]]]
 
@@ -37,14 +34,6 @@ class _AlreadyDone(Exception):
 
 def error_reply(error: DomainError) -> Reply:
     return Reply(status=CommandStatus.ERROR, http_status=error.http_status, body=error.body())
-
-
-def validation_error(exc: ValidationError) -> Invalid:
-    errors = [
-        {"loc": ["body", *err["loc"]], "msg": err["msg"]}
-        for err in exc.errors(include_url=False, include_context=False)
-    ]
-    return Invalid("invalid command", errors)
 
 
 class Dispatcher:
@@ -78,7 +67,7 @@ class Dispatcher:
                 body, context={"tz": self._settings.tz}
             )
         except ValidationError as exc:
-            command, invalid = None, validation_error(exc)
+            command, invalid = None, invalid_input(exc, "body")
         try:
             if command is None:
                 raise invalid
