@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from gateway.http import json_response
 from shared.errors import Invalid
@@ -41,16 +42,20 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, length: int) -> list[Any] | None:
+def decode_cursor(cursor: str | None, key_type: Any) -> Any:
+    """The key a cursor encodes, checked against `key_type` (e.g. `tuple[str, int]`)."""
     if cursor is None:
         return None
     try:
-        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, orjson.JSONDecodeError) as exc:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return _key_adapter(key_type).validate_json(raw)
+    except ValueError as exc:  # bad base64, bad JSON, or a key of another shape
         raise bad_cursor() from exc
-    if not isinstance(key, list) or len(key) != length:
-        raise bad_cursor()
-    return key
+
+
+@functools.cache
+def _key_adapter(key_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(key_type, config=ConfigDict(strict=True))
 
 
 def bad_cursor() -> Invalid:

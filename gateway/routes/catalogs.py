@@ -14,7 +14,7 @@ from gateway import commands, schemas
 from gateway.http import cached_json, json_response, parse_query
 from gateway.keys import ENGINE
 from gateway.openapi import operation
-from gateway.pagination import PageQuery, bad_cursor, decode_cursor, page_response
+from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import catalogs as queries
 from shared.enums import Role
 from shared.errors import NotFound
@@ -88,16 +88,6 @@ async def technicians(request: web.Request) -> web.Response:
     return await _list(request, queries.technicians)
 
 
-def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
-    key = decode_cursor(cursor, 2)
-    if key is None:
-        return None
-    code, asset_id = key
-    if not isinstance(code, str) or not isinstance(asset_id, int) or isinstance(asset_id, bool):
-        raise bad_cursor()
-    return code, asset_id
-
-
 @routes.get("/mantenimiento/activos/")
 @operation(
     "Search assets (location_id includes sub-locations)",
@@ -108,7 +98,7 @@ def _asset_cursor(cursor: str | None) -> tuple[str, int] | None:
 )
 async def assets(request: web.Request) -> web.Response:
     query = parse_query(request, AssetQuery)
-    after = _asset_cursor(query.cursor)
+    after = decode_cursor(query.cursor, tuple[str, int])
     filters = queries.AssetFilters(
         q=query.q, location_id=query.location_id, category_id=query.category_id
     )

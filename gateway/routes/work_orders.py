@@ -11,7 +11,7 @@ from gateway import commands, schemas
 from gateway.http import cached_json, parse_query
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
-from gateway.pagination import CommaList, PageQuery, bad_cursor, decode_cursor, page_response
+from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import work_orders as queries
 from shared.enums import Role, WorkOrderStatus, WorkOrderType
 from shared.errors import NotFound
@@ -49,13 +49,7 @@ class WorkOrderQuery(PageQuery):
 )
 async def search(request: web.Request) -> web.Response:
     query = parse_query(request, WorkOrderQuery)
-    key = decode_cursor(query.cursor, 2)
-    after = None
-    if key is not None:
-        try:
-            after = (datetime.fromisoformat(key[0]), int(key[1]))
-        except (TypeError, ValueError) as exc:
-            raise bad_cursor() from exc
+    after = decode_cursor(query.cursor, tuple[datetime, int])
     filters = queries.Filters(
         q=query.q,
         statuses=tuple(s.value for s in query.status),
