@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -80,6 +81,19 @@ class Api:
 
     async def post(self, path: str, json: Any = None, **kwargs: Any) -> Response:
         return await self.request("POST", path, json=json, **kwargs)
+
+
+async def wait_ready(api: Api, expected: int = 200) -> None:
+    """Poll `/health/ready/` until it answers `expected` (a starting process may refuse
+    connections at first)."""
+    for _ in range(150):
+        try:
+            if (await api.get("/health/ready/")).status == expected:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"/health/ready/ never answered {expected}")
 
 
 _counter = itertools.count(1)

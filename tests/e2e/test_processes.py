@@ -12,7 +12,7 @@ import aio_pika
 from aiohttp import ClientSession
 
 from shared.settings import Settings
-from tests.api import Api, Plant
+from tests.api import Api, Plant, wait_ready
 
 CLI = [sys.executable, "-m", "shared.cli"]
 
@@ -49,13 +49,7 @@ async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
         order = await plant.work_order()
         async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
             api = Api(session, planner.token, planner.user)
-            for _ in range(100):
-                try:
-                    if (await api.get("/health/ready/")).status == 200:
-                        break
-                except OSError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(api)
             response = await api.post(f"/ot/{order}/actualizar/", {"notes": "desde procesos"})
             assert response.status == 200, response.body
         assert (
@@ -82,18 +76,8 @@ async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings
         assert run.stdout is not None
         banner = await asyncio.wait_for(run.stdout.readline(), 30)
         assert f"http://127.0.0.1:{port}/mantenimiento/".encode() in banner
-        async with ClientSession() as session:
-            for _ in range(100):
-                try:
-                    async with session.get(
-                        f"http://127.0.0.1:{port}/mantenimiento/health/ready/"
-                    ) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                await asyncio.sleep(0.1)
-            assert response.status == 200
+        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            await wait_ready(Api(session, None))
     finally:
         run.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(run.wait(), 20)

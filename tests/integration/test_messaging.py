@@ -14,7 +14,7 @@ from gateway import schemas
 from shared.messages import Reply
 from shared.messaging.topology import COMMANDS, Names, declare_topology
 from shared.settings import Settings
-from tests.api import Api, Plant
+from tests.api import Api, Plant, wait_ready
 from tests.proxy import TcpProxy
 from workers.runner import Worker
 
@@ -119,14 +119,6 @@ async def test_a_message_without_sender_is_dead_lettered(
     assert found is not None and found.message_id == message_id
 
 
-async def _wait_ready(api: Api, expected: int = 200) -> None:
-    for _ in range(100):
-        if (await api.get("/health/ready/")).status == expected:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the gateway never became ready")
-
-
 async def test_broker_down_is_503_quickly_and_the_gateway_recovers(
     settings: Settings, plant: Plant, gateway_for
 ) -> None:  # type: ignore[no-untyped-def]
@@ -135,12 +127,12 @@ async def test_broker_down_is_503_quickly_and_the_gateway_recovers(
     await proxy.start()
     proxied = settings.model_copy(update={"amqp_url": str(url.with_port(proxy.port))})
     api, _ = await gateway_for(proxied)
-    await _wait_ready(api)
+    await wait_ready(api)
     order = await plant.work_order()
     assert (await api.post(f"/ot/{order}/actualizar/", {"notes": "antes"})).status == 200
 
     await proxy.cut()
-    await _wait_ready(api, expected=503)
+    await wait_ready(api, expected=503)
     started = time.perf_counter()
     down = await api.post(f"/ot/{order}/actualizar/", {"notes": "durante"})
     assert down.status == 503 and down.headers["Retry-After"]
@@ -148,7 +140,7 @@ async def test_broker_down_is_503_quickly_and_the_gateway_recovers(
     assert (await api.get(f"/ot/{order}/")).status == 200  # reads go on
 
     await proxy.restore()
-    await _wait_ready(api)
+    await wait_ready(api)
     back = await api.post(f"/ot/{order}/actualizar/", {"notes": "después"})
     assert back.status == 200, back.body
     assert (await order_state(plant, order))[0] == "después"
