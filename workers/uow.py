@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.enums import Role
 from shared.messages import Actor
+from shared.messages.events import DomainEvent
 from workers.command_log import Event, HistoryLine
 
 
@@ -27,9 +28,9 @@ class UnitOfWork:
         transaction."""
         self.history.append(HistoryLine(work_order_id, event, data or {}))
 
-    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+    def emit(self, event: DomainEvent) -> None:
         """Queue an outbox event; written in this transaction, published after commit."""
-        self.events.append(Event(event_type, data))
+        self.events.append(Event(event.type, event.model_dump(mode="json")))
 
     def now(self) -> datetime:
         return datetime.now(self.tz)

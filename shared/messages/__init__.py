@@ -1,6 +1,6 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, work_orders
+from shared.messages import catalogs, events, work_orders
 from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "PlantDateTime",
     "Reply",
     "catalogs",
+    "events",
     "commands_by_queue",
     "success",
     "work_orders",

@@ -173,10 +173,11 @@ async def test_history_and_outbox_are_written_with_the_change(
     assert outbox == [
         {
             "work_order_id": order,
-            "from": "PENDIENTE",
-            "to": "CANCELADA",
+            "old_status": "PENDIENTE",
+            "new_status": "CANCELADA",
             "technician_id": tech.id,
             "changed_by": planner.id,
+            "aviso_id": None,
         }
     ]
 

@@ -41,10 +41,11 @@ async def test_status_change_event_is_relayed_from_the_outbox(
     assert body["type"] == "ot.estado"
     assert body["data"] == {
         "work_order_id": order,
-        "from": "PENDIENTE",
-        "to": "EN_PROGRESO",
+        "old_status": "PENDIENTE",
+        "new_status": "EN_PROGRESO",
         "technician_id": tech.id,
         "changed_by": planner.id,
+        "aviso_id": None,
     }
     for _ in range(50):  # marked after the publish is confirmed
         if await plant.scalar(

@@ -29,6 +29,7 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
                 wo.c.actual_end,
                 wo.c.technician_id,
                 wo.c.version,
+                wo.c.aviso_id,
             )
             .where(wo.c.id == cmd.work_order_id)
             .with_for_update()
@@ -57,14 +58,14 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
     if "status" in changes:
         uow.record(cmd.work_order_id, "estado", {"from": row.status, "to": changes["status"]})
         uow.emit(
-            events.OT_STATUS,
-            {
-                "work_order_id": cmd.work_order_id,
-                "from": row.status,
-                "to": changes["status"],
-                "technician_id": row.technician_id,
-                "changed_by": uow.actor.user_id,
-            },
+            events.OrderStatusChanged(
+                work_order_id=cmd.work_order_id,
+                old_status=row.status,
+                new_status=changes["status"],
+                technician_id=row.technician_id,
+                changed_by=uow.actor.user_id,
+                aviso_id=row.aviso_id,
+            )
         )
     if "notes" in changes:
         uow.record(cmd.work_order_id, "notas")
