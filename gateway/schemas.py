@@ -124,6 +124,21 @@ class WorkOrder(WorkOrderSummary):
     steps: list[Step]
 
 
+class HistoryUser(Answer):
+    id: int
+    username: str
+    full_name: str
+
+
+class HistoryEntry(Answer):
+    """One line of an order's history; `user` is null for what the system did on its own."""
+
+    at: datetime
+    user: HistoryUser | None
+    event: str
+    data: dict[str, object]
+
+
 class Success(Answer):
     """A command's answer; commands add their own fields (ids, counts, the new version)."""
 

@@ -98,6 +98,16 @@ async def wait_ready(api: Api, expected: int = 200) -> None:
 
 _counter = itertools.count(1)
 
+_BULK_ORDERS = """
+    INSERT INTO work_orders (type, status, title, scheduled_start, scheduled_end, technician_id)
+    SELECT 'PREVENTIVA', :status, 'Orden ' || n, slot.at, slot.at + interval '90 minutes',
+           :technician_id
+      FROM generate_series(1, :count) AS n
+     CROSS JOIN LATERAL (SELECT CAST(:start AS timestamptz) + n * interval '1 hour' AS at) AS slot
+     ORDER BY n
+    RETURNING id
+"""
+
 
 @dataclass
 class Plant:
@@ -213,6 +223,41 @@ class Plant:
                     ],
                 )
         return order_id
+
+    async def work_orders(
+        self,
+        count: int,
+        *,
+        status: str = "PENDIENTE",
+        technician_id: int | None = None,
+        start: datetime = datetime(2031, 3, 1, 9, 30, tzinfo=timezone.utc),
+    ) -> list[int]:
+        """`count` one-asset orders of 90 minutes, one hour apart after `start`, in two
+        statements."""
+        async with self.db.begin() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        text(_BULK_ORDERS),
+                        {
+                            "status": status,
+                            "start": start,
+                            "technician_id": technician_id,
+                            "count": count,
+                        },
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO work_order_assets (work_order_id, asset_id)"
+                    " SELECT unnest(CAST(:ids AS integer[])), :asset"
+                ),
+                {"ids": list(ids), "asset": self.assets[0]},
+            )
+        return sorted(ids)
 
     async def scalar(self, sql: str, **params: Any) -> Any:
         """Run one statement (committed) and return its first column of the first row."""

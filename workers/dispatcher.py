@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.enums import CommandStatus
 from shared.errors import Conflict, DomainError, invalid_input
-from shared.messages import COMMANDS, Actor, Command, Reply
+from shared.messages import COMMANDS, Actor, Command, PlanningCommand, Reply
 from shared.settings import Settings
 from workers import command_log
 from workers.uow import UnitOfWork
@@ -91,7 +91,14 @@ class Dispatcher:
         # and its repeated work rolls back. First deliveries, the common case, pay no lookup.
         async with self._sessionmaker() as session, session.begin():
             uow = UnitOfWork(session, actor, self._settings.tz)
-            body = await handler(command, uow)
+            if isinstance(command, PlanningCommand) and command.dry_run:
+                # The real work, undone: a dry run answers exactly what a real run would.
+                savepoint = await session.begin_nested()
+                body = {**await handler(command, uow), "dry_run": True}
+                await savepoint.rollback()
+                uow = UnitOfWork(session, actor, self._settings.tz)
+            else:
+                body = await handler(command, uow)
             reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)
             recorded = await command_log.record(
                 session, command_id, actor, kind, request_hash, reply, uow.history, uow.events

@@ -107,6 +107,10 @@ class Worker:
         self._stopped = False
 
     @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
     def busy(self) -> bool:
         """Whether a message is being handled right now."""
         return bool(self._in_flight)

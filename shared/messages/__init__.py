@@ -1,16 +1,26 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, work_orders
-from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
+from shared.messages import catalogs, events, planning, work_orders
+from shared.messages.base import (
+    COMMANDS,
+    Actor,
+    Command,
+    PlanningCommand,
+    PlantDateTime,
+    Reply,
+    success,
+)
 
 __all__ = [
     "COMMANDS",
     "Actor",
     "Command",
+    "PlanningCommand",
     "PlantDateTime",
     "Reply",
     "catalogs",
     "events",
+    "planning",
     "commands_by_queue",
     "success",
     "work_orders",

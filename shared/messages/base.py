@@ -46,6 +46,13 @@ class Command(Message):
             COMMANDS[cls.routing_key] = cls
 
 
+class PlanningCommand(Command):
+    """A planning command: with `dry_run` it answers exactly what it would do, changing nothing
+    (the dispatcher runs it and rolls its work back)."""
+
+    dry_run: bool = False
+
+
 class Actor(Message):
     """Who sent a command; travels in the message headers."""
 
