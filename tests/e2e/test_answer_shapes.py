@@ -75,6 +75,9 @@ async def test_objects_and_commands_match_their_models(
 
     update = await planner.post(f"/ot/{order}/actualizar/", {"notes": "forma"})
     _check(_documented(gateway, "POST", "/mantenimiento/ot/{id}/actualizar/"), update.body)
+    history = await planner.get(f"/ot/{order}/historial/")
+    assert [line["event"] for line in history.body] == ["creacion", "notas"]
+    _check(_documented(gateway, "GET", "/mantenimiento/ot/{id}/historial/"), history.body)
 
     login = await Api(planner.http, None).post(
         "/auth/token/", {"username": "planner", "password": PASSWORD}

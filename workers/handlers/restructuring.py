@@ -76,32 +76,32 @@ _MERGE = text(
           JOIN work_orders o ON o.id = item.id
     ), assets AS (
         INSERT INTO work_order_assets (work_order_id, asset_id)
-        SELECT DISTINCT :survivor, woa.asset_id
+        SELECT DISTINCT CAST(:survivor AS integer), woa.asset_id
           FROM work_order_assets woa JOIN others ON others.id = woa.work_order_id
         ON CONFLICT DO NOTHING
     ), steps AS (
         INSERT INTO work_order_steps (work_order_id, position, description, kind, unit,
                                       min_value, max_value, done, ok, numeric_value, text_value,
                                       comment)
-        SELECT :survivor,
+        SELECT CAST(:survivor AS integer),
                (SELECT coalesce(max(position), 0) FROM work_order_steps
-                 WHERE work_order_id = :survivor)
+                 WHERE work_order_id = CAST(:survivor AS integer))
                + row_number() OVER (ORDER BY others.position, s.position),
                s.description, s.kind, s.unit, s.min_value, s.max_value, s.done, s.ok,
                s.numeric_value, s.text_value, s.comment
           FROM work_order_steps s JOIN others ON others.id = s.work_order_id
     ), generations AS (
-        UPDATE program_generations g SET work_order_id = :survivor
+        UPDATE program_generations g SET work_order_id = CAST(:survivor AS integer)
           FROM others WHERE g.work_order_id = others.id
     ), notices AS (
-        UPDATE avisos a SET work_order_id = :survivor, updated_at = now()
+        UPDATE avisos a SET work_order_id = CAST(:survivor AS integer), updated_at = now()
           FROM others WHERE a.work_order_id = others.id
     ), origins AS (
-        UPDATE avisos a SET origin_work_order_id = :survivor, updated_at = now()
+        UPDATE avisos a SET origin_work_order_id = CAST(:survivor AS integer), updated_at = now()
           FROM others WHERE a.origin_work_order_id = others.id
     ), history AS (
         UPDATE work_order_events e
-           SET work_order_id = :survivor,
+           SET work_order_id = CAST(:survivor AS integer),
                data = e.data || jsonb_build_object('merged_from', others.code)
           FROM others WHERE e.work_order_id = others.id
     ), survivor AS (
@@ -113,8 +113,8 @@ _MERGE = text(
           FROM (SELECT (CAST(:day AS date)
                         + CAST(scheduled_start AT TIME ZONE :tz AS time)) AT TIME ZONE :tz
                        AS new_start, scheduled_start AS old_start
-                  FROM work_orders WHERE id = :survivor) AS moved
-         WHERE wo.id = :survivor
+                  FROM work_orders WHERE id = CAST(:survivor AS integer)) AS moved
+         WHERE wo.id = CAST(:survivor AS integer)
         RETURNING wo.version, moved.old_start, moved.new_start
     )
     SELECT survivor.version, survivor.old_start, survivor.new_start,
