@@ -131,7 +131,10 @@ async def test_stale_version_unknown_id_and_bad_references(plant: Plant, planner
     )
     assert malformed.status == 422
     assert sorted(_locs(malformed.body)) == [["body", "estimated_duration_min"], ["body", "name"]]
-    assert await plant.scalar("SELECT count(*) FROM routines WHERE name LIKE :n", n=f"Inspección%{TAG}") == 1
+    made = await plant.scalar(
+        "SELECT count(*) FROM routines WHERE name LIKE :n", n=f"Inspección%{TAG}"
+    )
+    assert made == 1
 
 
 async def test_roles(plant: Plant, admin: Api, tech: Api, requester: Api) -> None:
