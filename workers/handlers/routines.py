@@ -28,7 +28,8 @@ programs = table(Program)
 _INSERT_STEPS = text(
     "INSERT INTO routine_steps"
     " (routine_id, position, description, kind, unit, min_value, max_value)"
-    " SELECT CAST(:routine_id AS integer), s.position, s.description, s.kind, s.unit, s.min_value, s.max_value"
+    " SELECT CAST(:routine_id AS integer), s.position,"
+    "        s.description, s.kind, s.unit, s.min_value, s.max_value"
     " FROM unnest(CAST(:descriptions AS text[]), CAST(:kinds AS text[]), CAST(:units AS text[]),"
     "             CAST(:min_values AS numeric[]), CAST(:max_values AS numeric[]))"
     " WITH ORDINALITY AS s(description, kind, unit, min_value, max_value, position)"
@@ -40,11 +41,17 @@ def _require_planner(uow: UnitOfWork) -> None:
         raise Forbidden("only ADMIN or PLANIFICADOR may change routines")
 
 
-async def _lock(uow: UnitOfWork, routine_id: int, expected_version: int | None) -> int:
-    """Lock the routine until the commit; its current version."""
+async def _lock(
+    uow: UnitOfWork, routine_id: int, expected_version: int | None, *, deleting: bool = False
+) -> int:
+    """Lock the routine until the commit; its current version. An edit takes the weaker
+    FOR NO KEY UPDATE, so programs may still be saved referencing the routine meanwhile; a
+    delete takes FOR UPDATE, which holds them off until it has committed."""
     version = (
         await uow.session.execute(
-            select(routines.c.version).where(routines.c.id == routine_id).with_for_update()
+            select(routines.c.version)
+            .where(routines.c.id == routine_id)
+            .with_for_update(key_share=not deleting)
         )
     ).scalar_one_or_none()
     if version is None:
@@ -88,7 +95,7 @@ async def delete_routine(cmd: DeleteRoutine, uow: UnitOfWork) -> dict[str, Any]:
     program cannot exist without its routine, and none can be reactivated once it is gone.
     Their orders stay (with their steps), their `routine_id` and `program_id` set to null."""
     _require_planner(uow)
-    await _lock(uow, cmd.routine_id, cmd.version)
+    await _lock(uow, cmd.routine_id, cmd.version, deleting=True)
     # Locking the programs too keeps a concurrent save from activating one meanwhile.
     using = (
         await uow.session.execute(
