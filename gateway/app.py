@@ -8,7 +8,18 @@ from aiohttp import web
 
 from gateway.keys import ENGINE, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
-from gateway.routes import auth, catalogs, command_status, docs, ops, planning, work_orders
+from gateway.routes import (
+    auth,
+    catalogs,
+    command_status,
+    docs,
+    ops,
+    planning,
+    routines,
+    wizard,
+    work_orders,
+    workload,
+)
 from shared.db.engine import create_engine
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
@@ -18,8 +29,11 @@ ROUTES = (
     catalogs.routes,
     command_status.routes,
     ops.routes,
+    routines.routes,
+    wizard.routes,
     work_orders.routes,
     planning.routes,
+    workload.routes,
 )
 
 

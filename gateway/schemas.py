@@ -6,7 +6,7 @@ Reads are built by SQL, not by these models; the tests validate real answers aga
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -137,6 +137,39 @@ class HistoryEntry(Answer):
     user: HistoryUser | None
     event: str
     data: dict[str, object]
+
+
+class RoutineStep(Answer):
+    id: int
+    order: int
+    description: str
+    kind: StepKind
+    unit: str | None
+    min_value: Decimal | None
+    max_value: Decimal | None
+
+
+class RoutineSummary(Answer):
+    """A search result: the routine without its steps."""
+
+    id: int
+    name: str
+    description: str
+    maintenance_type: MaintenanceType
+    frequency: Frequency
+    estimated_duration_min: int
+    version: int
+
+
+class Routine(RoutineSummary):
+    steps: list[RoutineStep]
+
+
+class Workload(Answer):
+    technician_id: int
+    date: date
+    orders: int
+    estimated_min: int
 
 
 class Success(Answer):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from shared.logs import configure
 from shared.settings import Settings
@@ -45,6 +46,26 @@ def _demo_data(settings: Settings, _: argparse.Namespace) -> int:
         print("Demo plant loaded. Logins:")
     for login in LOGINS:
         print(f"  {login.role:<13} {login.username:<14} {login.password}")
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.asset_import import ImportRefused, import_assets
+
+    try:
+        result = asyncio.run(import_assets(settings, args.file))
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ImportRefused as refused:
+        for error in refused.errors:
+            print(f"{args.file}: {error}", file=sys.stderr)
+        print(f"{args.file}: nothing imported ({len(refused.errors)} errors)", file=sys.stderr)
+        return 1
+    print(
+        f"Assets imported: {result.created} created, {result.updated} updated,"
+        f" {result.unchanged} unchanged."
+    )
     return 0
 
 
@@ -108,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user.add_argument("--full-name")
     sub.add_parser("demo-data", help="load a demo plant into an empty database")
+    importing = sub.add_parser("import", help="import plant data from a file")
+    what = importing.add_subparsers(dest="what", required=True)
+    assets = what.add_parser(
+        "assets", help="create or update assets from a CSV file (code,name,location_code,category)"
+    )
+    assets.add_argument("file", type=Path, metavar="FILE.csv")
     sub.add_parser("gateway", help="serve the HTTP gateway")
     worker = sub.add_parser("worker", help="consume command queues")
     worker.add_argument(
@@ -123,6 +150,7 @@ COMMANDS = {
     "migrate": _migrate,
     "create-user": _create_user,
     "demo-data": _demo_data,
+    "import": _import,
     "gateway": _gateway,
     "worker": _worker,
     "run": _run,

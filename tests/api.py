@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import ClientSession
@@ -16,12 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db.models import (
     Asset,
     AssetCategory,
+    Frequency,
     Location,
     MaintenanceType,
+    Program,
+    Routine,
+    RoutineStep,
     User,
     WorkOrder,
     WorkOrderStep,
     category_maintenance_types,
+    program_assets,
     work_order_assets,
 )
 
@@ -263,6 +268,62 @@ class Plant:
         """Run one statement (committed) and return its first column of the first row."""
         async with self.db.begin() as conn:
             return (await conn.execute(text(sql), params)).scalar()
+
+    async def routine(
+        self,
+        *,
+        name: str | None = None,
+        estimated_duration_min: int = 30,
+        steps: int = 0,
+        maintenance_type_id: int | None = None,
+    ) -> int:
+        """A routine (with a frequency of its own) and `steps` CHECK steps."""
+        tag = next(_counter)
+        async with self.db.begin() as conn:
+            frequency_id = await _insert(
+                conn, Frequency, name=f"Cada {tag} días", interval=tag, unit="DIA"
+            )
+            routine_id = await _insert(
+                conn,
+                Routine,
+                name=name or f"Rutina {tag}",
+                maintenance_type_id=maintenance_type_id or self.maintenance_type_id,
+                frequency_id=frequency_id,
+                estimated_duration_min=estimated_duration_min,
+            )
+            if steps:
+                await conn.execute(
+                    insert(RoutineStep),
+                    [
+                        {"routine_id": routine_id, "position": i, "description": f"Paso {i}"}
+                        for i in range(1, steps + 1)
+                    ],
+                )
+        return routine_id
+
+    async def program(
+        self, routine_id: int, *, active: bool = True, assets: list[int] | None = None
+    ) -> int:
+        """A program of `routine_id` (on the routine's frequency) over `assets`."""
+        async with self.db.begin() as conn:
+            frequency_id = (
+                await conn.execute(
+                    text("SELECT frequency_id FROM routines WHERE id = :id"), {"id": routine_id}
+                )
+            ).scalar_one()
+            program_id = await _insert(
+                conn,
+                Program,
+                routine_id=routine_id,
+                start_date=date(2030, 1, 1),
+                frequency_id=frequency_id,
+                active=active,
+            )
+            await conn.execute(
+                insert(program_assets),
+                [{"program_id": program_id, "asset_id": a} for a in (assets or self.assets[:1])],
+            )
+        return program_id
 
 
 async def _insert(conn: Any, model: Any, **values: Any) -> int:

@@ -95,6 +95,9 @@ class AssetFilters:
     q: str | None = None
     location_id: int | None = None
     category_id: int | None = None
+    # Assets whose category admits this maintenance type.
+    maintenance_type_id: int | None = None
+    active: bool | None = None
 
 
 def _where(filters: AssetFilters) -> tuple[str, dict[str, Any]]:
@@ -110,6 +113,16 @@ def _where(filters: AssetFilters) -> tuple[str, dict[str, Any]]:
     if filters.category_id is not None:
         params["category_id"] = filters.category_id
         clauses.append("a.category_id = :category_id")
+    if filters.maintenance_type_id is not None:
+        params["maintenance_type_id"] = filters.maintenance_type_id
+        clauses.append(
+            "EXISTS (SELECT 1 FROM category_maintenance_types cmt"
+            " WHERE cmt.category_id = a.category_id"
+            " AND cmt.maintenance_type_id = :maintenance_type_id)"
+        )
+    if filters.active is not None:
+        params["active"] = filters.active
+        clauses.append("a.active = :active")
     return " AND ".join(clauses) or "TRUE", params
 
 
@@ -129,3 +142,10 @@ async def search_assets(
         limit=limit,
     )
     return [_asset_json(row) for row in rows], total
+
+
+async def list_assets(conn: AsyncConnection, filters: AssetFilters) -> list[dict[str, Any]]:
+    """Every matching asset, by code then id, in one statement (no pagination)."""
+    where, params = _where(filters)
+    statement = text(f"SELECT {_ASSET_SELECT} {_ASSET_FROM} WHERE {where} ORDER BY a.code, a.id")
+    return [_asset_json(row) for row in await conn.execute(statement, params)]

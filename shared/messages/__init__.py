@@ -1,6 +1,6 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, planning, work_orders
+from shared.messages import catalogs, events, planning, routines, work_orders
 from shared.messages.base import (
     COMMANDS,
     Actor,
@@ -21,6 +21,7 @@ __all__ = [
     "catalogs",
     "events",
     "planning",
+    "routines",
     "commands_by_queue",
     "success",
     "work_orders",

@@ -4,6 +4,7 @@ undocumented), so the document cannot drift from what is served."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -41,6 +42,10 @@ async def test_every_list_without_path_parameters_matches_its_model(
         n=f"Mensual {uuid.uuid4().hex[:6]}",
     )
     await plant.work_order(steps=1)
+    await plant.routine(steps=1)
+    # An open order assigned within the workload's default window (today … +7 days).
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+    await plant.work_order(technician_id=plant.api["TECNICO"].id, start=tomorrow)
     checked = 0
     for route in gateway.app.router.routes():
         operation = getattr(route.handler, "openapi", None)
@@ -53,7 +58,7 @@ async def test_every_list_without_path_parameters_matches_its_model(
             assert response.body, f"{path}: an empty list proves nothing"
         _check(operation, response.body)
         checked += 1
-    assert checked >= 9
+    assert checked >= 12
 
 
 async def test_objects_and_commands_match_their_models(
@@ -78,6 +83,26 @@ async def test_objects_and_commands_match_their_models(
     history = await planner.get(f"/ot/{order}/historial/")
     assert [line["event"] for line in history.body] == ["creacion", "notas"]
     _check(_documented(gateway, "GET", "/mantenimiento/ot/{id}/historial/"), history.body)
+
+    routine = await plant.routine(steps=1)
+    steps = await planner.post(
+        f"/rutinas/{routine}/pasos/",
+        {"steps": [{"description": "Medir", "kind": "MEDICION", "unit": "bar", "max_value": 6}]},
+    )
+    _check(_documented(gateway, "POST", "/mantenimiento/rutinas/{id}/pasos/"), steps.body)
+    shown = await planner.get(f"/rutinas/{routine}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/rutinas/{id}/"), shown.body)
+    saved = await planner.post(
+        "/rutinas/guardar/",
+        {k: shown.body[k] for k in ("id", "name", "description", "estimated_duration_min")}
+        | {
+            "maintenance_type_id": shown.body["maintenance_type"]["id"],
+            "frequency_id": shown.body["frequency"]["id"],
+        },
+    )
+    _check(_documented(gateway, "POST", "/mantenimiento/rutinas/guardar/"), saved.body)
+    deleted = await planner.post(f"/rutinas/{routine}/eliminar/")
+    _check(_documented(gateway, "POST", "/mantenimiento/rutinas/{id}/eliminar/"), deleted.body)
 
     login = await Api(planner.http, None).post(
         "/auth/token/", {"username": "planner", "password": PASSWORD}

@@ -13,19 +13,8 @@ UTC = timezone.utc
 
 async def _program(plant: Plant) -> tuple[int, int]:
     """A routine and a program over the plant's assets; returns (routine_id, program_id)."""
-    routine = await plant.scalar(
-        "WITH f AS (INSERT INTO frequencies (name, interval, unit)"
-        "           VALUES ('Mensual ' || gen_random_uuid(), 1, 'MES') RETURNING id)"
-        " INSERT INTO routines (name, maintenance_type_id, frequency_id)"
-        " SELECT 'Revisión de bombas', :type, f.id FROM f RETURNING id",
-        type=plant.maintenance_type_id,
-    )
-    program = await plant.scalar(
-        "INSERT INTO programs (routine_id, start_date, frequency_id)"
-        " SELECT id, '2031-01-01', frequency_id FROM routines WHERE id = :routine RETURNING id",
-        routine=routine,
-    )
-    return routine, program
+    routine = await plant.routine()
+    return routine, await plant.program(routine, assets=plant.assets)
 
 
 async def _order_row(plant: Plant, order: int) -> dict[str, Any]:
@@ -276,7 +265,8 @@ async def test_deleting_a_notice_order_reopens_the_notice_and_keeps_the_dedup_ke
     ) == ["ABIERTO", None]
     assert (
         await plant.scalar(
-            "SELECT count(*) FROM program_generations WHERE program_id = :p AND work_order_id IS NULL",
+            "SELECT count(*) FROM program_generations"
+            " WHERE program_id = :p AND work_order_id IS NULL",
             p=program,
         )
         == 1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from shared.messages import Command
 from workers.dispatcher import Handler
-from workers.handlers import catalogs, rescheduling, restructuring, work_orders
+from workers.handlers import catalogs, rescheduling, restructuring, routines, work_orders
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
     **catalogs.HANDLERS,
+    **routines.HANDLERS,
     **work_orders.HANDLERS,
     **rescheduling.HANDLERS,
     **restructuring.HANDLERS,

@@ -8,7 +8,6 @@ a `NOT EXISTS` guard on update. No IntegrityError is caught.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -38,6 +37,7 @@ from shared.messages.catalogs import (
     SaveUser,
 )
 from workers.dispatcher import Handler
+from workers.references import References, require_existing
 from workers.uow import UnitOfWork
 
 locations = table(Location)
@@ -76,7 +76,7 @@ async def _begin(
     table: Table,
     object_id: int | None,
     what: str,
-    references: Mapping[str, tuple[Table, int | None]] | None = None,
+    references: References | None = None,
 ) -> None:
     """The refusals every save shares; an updated row stays locked until the commit."""
     if uow.actor.role != Role.ADMIN:
@@ -87,27 +87,7 @@ async def _begin(
         )
         if found.scalar_one_or_none() is None:
             raise NotFound(f"{what} {object_id} not found")
-    named = {field: ref for field, ref in (references or {}).items() if ref[1] is not None}
-    if not named:
-        return
-    # Every reference checked in one statement, every missing one reported.
-    row = (
-        await uow.session.execute(
-            select(
-                *(
-                    select(ref_table.c.id).where(ref_table.c.id == ref_id).exists().label(field)
-                    for field, (ref_table, ref_id) in named.items()
-                )
-            )
-        )
-    ).one()
-    errors = [
-        field_error(["body", field], f"no object with id {ref_id}")
-        for field, (_, ref_id) in named.items()
-        if not row._mapping[field]
-    ]
-    if errors:
-        raise Invalid("the body refers to objects that do not exist", errors)
+    await require_existing(uow, references or {})
 
 
 async def _write(
