@@ -6,14 +6,32 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway.keys import ENGINE, RPC, SETTINGS
+from gateway.keys import ENGINE, PUSH, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
-from gateway.routes import auth, catalogs, command_status, docs, ops, work_orders
+from gateway.push import PushHub
+from gateway.routes import (
+    auth,
+    catalogs,
+    command_status,
+    docs,
+    event_feed,
+    notifications,
+    ops,
+    work_orders,
+)
 from shared.db.engine import create_engine
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
 
-ROUTES = (auth.routes, catalogs.routes, command_status.routes, ops.routes, work_orders.routes)
+ROUTES = (
+    auth.routes,
+    catalogs.routes,
+    command_status.routes,
+    event_feed.routes,
+    notifications.routes,
+    ops.routes,
+    work_orders.routes,
+)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -32,10 +50,25 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     await rpc.broker.close()
 
 
+async def _push(app: web.Application) -> AsyncIterator[None]:
+    # Its own broker connection: pushing never waits behind (or breaks) command traffic.
+    hub = PushHub(app[SETTINGS], app[ENGINE])
+    app[PUSH] = hub
+    hub.broker.start()
+    yield
+    await hub.broker.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # On shutdown, before the server waits for open handlers: a socket's handler ends with it.
+    await app[PUSH].close_sockets()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _broker])
+    app.cleanup_ctx.extend([_database, _broker, _push])
+    app.on_shutdown.append(_close_sockets)
     for table in ROUTES:
         app.router.add_routes(table)
     docs.setup(app)

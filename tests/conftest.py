@@ -78,7 +78,7 @@ async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 async def worker(settings: Settings) -> AsyncIterator[Worker]:
-    worker = Worker(settings, ["ordenes", "generacion"])
+    worker = Worker(settings, ["ordenes", "generacion", "notificaciones"])
     await worker.start()
     await asyncio.wait_for(worker.broker.started.wait(), 20)
     yield worker
