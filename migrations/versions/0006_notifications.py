@@ -1,7 +1,7 @@
 """Outbox rows remember their transaction: the event feed's commit-safe order
 
 Revision ID: 0006_notifications
-Revises: 0001_initial_schema
+Revises: 0001
 Create Date: 2026-11-27 18:40:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_notifications"
-down_revision: str | None = "0001_initial_schema"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
