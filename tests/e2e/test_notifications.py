@@ -3,15 +3,21 @@ over RabbitMQ, fanned out by the real worker), and the caller's own notification
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import aio_pika
+import orjson
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from shared.messages import events
+from shared.messaging.publishing import json_message
+from shared.messaging.topology import EVENTS, Names, declare_topology
+from shared.settings import Settings
 from tests.api import PASSWORD, Api, Plant
-from tests.e2e.notification_helpers import aviso, emit, notified
+from tests.e2e.notification_helpers import aviso, emit, notified, rows_of
 
 
 async def _code(plant: Plant, order: int) -> str:
@@ -263,3 +269,65 @@ async def test_every_role_reads_its_own_and_needs_a_token(plant: Plant) -> None:
     anonymous = Api(plant.http, None)
     assert (await anonymous.get("/notificaciones/")).status == 401
     assert (await anonymous.post("/notificaciones/leer-todas/")).status == 401
+
+
+# --- delivery: redelivered, unknown and invalid events -------------------------------------------
+
+
+async def test_redelivered_unknown_and_invalid_events(
+    own_namespace: Settings, plant: Plant, planner: Api, tech: Api, worker_for
+) -> None:  # type: ignore[no-untyped-def]
+    # One message at a time: once the last one is handled, so are all before it.
+    ordered = own_namespace.model_copy(update={"worker_prefetch": 1})
+    await worker_for(ordered, ("notificaciones",))
+    connection = await aio_pika.connect(ordered.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = (await declare_topology(channel, ordered)).exchanges[EVENTS]
+        # Ids of their own (far above the outbox's), so no relayed event shares them.
+        base = 10**12 + uuid.uuid4().int % 10**9 * 10
+        order = await plant.work_order(technician_id=tech.id)
+        assigned = events.OrderAssigned(
+            work_order_id=order, technician_id=tech.id, assigned_by=planner.id
+        )
+        split = events.OrderSplit(work_order_id=order, new_work_order_ids=[], split_by=None)
+        messages = [
+            (base, assigned.type, assigned.model_dump(mode="json")),
+            (base, assigned.type, assigned.model_dump(mode="json")),  # redelivered
+            (base + 1, split.type, split.model_dump(mode="json")),  # notifies nobody
+            (base + 2, "ot.desconocida", {"work_order_id": order}),  # unknown type
+            (base + 3, assigned.type, {"work_order_id": "x", "technician_id": tech.id}),
+            (base + 4, assigned.type, assigned.model_dump(mode="json")),  # the last one
+        ]
+        for event_id, event_type, data in messages:
+            body = orjson.dumps(
+                {"id": event_id, "type": event_type, "at": "2030-01-01T00:00:00Z", "data": data}
+            )
+            await exchange.publish(
+                json_message(body, message_id=str(event_id), type=event_type), event_type
+            )
+        await exchange.publish(json_message(b"{not json", message_id="junk"), "ot.asignada")
+        await notified(plant, base + 4)  # wait: everything before it was handled
+
+        assert [row["user_id"] for row in await rows_of(plant, base)] == [tech.id]
+        signals = await plant.scalar(
+            "SELECT count(*) FROM outbox WHERE type = 'notificacion.creadas'"
+            " AND (data->>'event_id')::bigint = :id",
+            id=base,
+        )
+        assert signals == 1
+        for nothing in (base + 1, base + 2, base + 3):
+            assert await rows_of(plant, nothing) == []
+        dead = await channel.get_queue(Names(ordered.amqp_namespace)("notificaciones.invalidos"))
+        found = set()
+        for _ in range(100):
+            message = await dead.get(no_ack=True, fail=False)
+            if message is None and len(found) == 2:
+                break
+            if message is None:
+                await asyncio.sleep(0.1)
+                continue
+            found.add(message.message_id)
+        assert found == {str(base + 3), "junk"}
+    finally:
+        await connection.close()

@@ -12,6 +12,7 @@ from aiohttp.client_exceptions import WSServerHandshakeError
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
+from gateway import schemas
 from gateway.keys import PUSH
 from shared.messages import events
 from shared.settings import Settings
@@ -51,6 +52,7 @@ async def test_a_new_notification_is_pushed_to_its_user_only(
         newest = (await tech.get("/notificaciones/", limit=1)).body[0]
         # The frame is the bare notification object, exactly as the list shows it.
         assert pushed == [newest, newest]
+        schemas.Notification.model_validate(newest)
         assert newest["kind"] == "OT_ASIGNADA" and newest["work_order_id"] == order
 
         # The other technician's first frame is their own notification: they got none of tech's.
@@ -86,11 +88,13 @@ async def test_each_gateway_pushes_to_its_own_connected_users(
             await there.close()
 
 
-async def test_a_socket_needs_a_valid_token(http: ClientSession) -> None:
+async def test_a_socket_needs_a_valid_token_and_an_upgrade(http: ClientSession, tech: Api) -> None:
     for kwargs in ({}, {"params": {"token": "not-a-token"}}, {"headers": {"Authorization": "x"}}):
         with pytest.raises(WSServerHandshakeError) as refused:
             await http.ws_connect(SOCKET, **kwargs)
         assert refused.value.status == 401
+    plain = await tech.get("/notificaciones/ws/")
+    assert plain.status == 400 and plain.body["status"] == "error"
 
 
 async def test_sockets_are_closed_cleanly_when_the_gateway_stops(
