@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway.keys import ENGINE, RPC, SETTINGS
+from gateway.keys import ENGINE, PUSH, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
+from gateway.push import PushHub
 from gateway.routes import (
     auth,
     catalogs,
     command_status,
     docs,
+    event_feed,
+    notifications,
     ops,
     planning,
     routines,
@@ -28,6 +31,8 @@ ROUTES = (
     auth.routes,
     catalogs.routes,
     command_status.routes,
+    event_feed.routes,
+    notifications.routes,
     ops.routes,
     routines.routes,
     wizard.routes,
@@ -53,10 +58,25 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     await rpc.broker.close()
 
 
+async def _push(app: web.Application) -> AsyncIterator[None]:
+    # Its own broker connection: pushing never waits behind (or breaks) command traffic.
+    hub = PushHub(app[SETTINGS], app[ENGINE])
+    app[PUSH] = hub
+    hub.broker.start()
+    yield
+    await hub.broker.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # On shutdown, before the server waits for open handlers: a socket's handler ends with it.
+    await app[PUSH].close_sockets()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _broker])
+    app.cleanup_ctx.extend([_database, _broker, _push])
+    app.on_shutdown.append(_close_sockets)
     for table in ROUTES:
         app.router.add_routes(table)
     docs.setup(app)

@@ -6,14 +6,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.auth_model import AuthUser
+from gateway.push import PushHub
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 RPC = web.AppKey("rpc", RpcClient)
+PUSH = web.AppKey("push", PushHub)
 
 USER = web.RequestKey("user", AuthUser)
 REQUEST_ID = web.RequestKey("request_id", str)
 
-__all__ = ["AuthUser", "ENGINE", "REQUEST_ID", "RPC", "SETTINGS", "USER"]
+__all__ = ["AuthUser", "ENGINE", "PUSH", "REQUEST_ID", "RPC", "SETTINGS", "USER"]

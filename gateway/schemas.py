@@ -12,7 +12,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.enums import FrequencyUnit, Role, StepKind, WorkOrderStatus, WorkOrderType
+from shared.enums import (
+    FrequencyUnit,
+    NotificationKind,
+    Role,
+    StepKind,
+    WorkOrderStatus,
+    WorkOrderType,
+)
 
 
 class Answer(BaseModel):
@@ -170,6 +177,28 @@ class Workload(Answer):
     date: date
     orders: int
     estimated_min: int
+
+
+class Notification(Answer):
+    """Also the frame the WebSocket pushes, one per notification."""
+
+    id: int
+    kind: NotificationKind
+    title: str
+    message: str
+    work_order_id: int | None
+    aviso_id: int | None
+    read: bool
+    created_at: datetime
+
+
+class FeedEvent(Answer):
+    """A domain event of the feed; `type` is its routing key on `mantenimiento.eventos`."""
+
+    id: int
+    at: datetime
+    type: str
+    data: dict[str, object]
 
 
 class Success(Answer):

@@ -88,7 +88,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, _: argparse.Namespace) -> int:
     """Gateway and workers as child processes; Ctrl-C (or SIGTERM) stops them all."""
-    from workers.runner import COMMAND_GROUPS
+    from workers.runner import WORKER_GROUPS
 
     children: list[subprocess.Popen[bytes]] = []
 
@@ -103,7 +103,7 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     children.append(subprocess.Popen([sys.executable, "-m", "shared.cli", "gateway"]))
     children.append(
         subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(COMMAND_GROUPS)]
+            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(WORKER_GROUPS)]
         )
     )
     print(
@@ -136,11 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assets.add_argument("file", type=Path, metavar="FILE.csv")
     sub.add_parser("gateway", help="serve the HTTP gateway")
-    worker = sub.add_parser("worker", help="consume command queues")
+    worker = sub.add_parser("worker", help="consume command and event queues")
     worker.add_argument(
         "--queues",
-        default="ordenes,generacion",
-        help="comma-separated queue groups (ordenes, generacion)",
+        default="ordenes,generacion,notificaciones",
+        help="comma-separated queue groups (ordenes, generacion, notificaciones)",
     )
     sub.add_parser("run", help="gateway and workers as child processes")
     return parser

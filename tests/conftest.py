@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
-from gateway.keys import RPC
+from gateway.keys import PUSH, RPC
 from shared.db.engine import create_engine
 from shared.messaging.topology import delete_topology
 from shared.migrate import upgrade
@@ -78,18 +78,24 @@ async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 async def worker(settings: Settings) -> AsyncIterator[Worker]:
-    worker = Worker(settings, ["ordenes", "generacion"])
+    worker = Worker(settings, ["ordenes", "generacion", "notificaciones"])
     await worker.start()
     await asyncio.wait_for(worker.broker.started.wait(), 20)
     yield worker
     await worker.stop()
 
 
+async def _connected(server: TestServer) -> None:
+    """Wait until the gateway's broker connections (commands, and the push feed) are up."""
+    for broker in (server.app[RPC].broker, server.app[PUSH].broker):
+        await asyncio.wait_for(broker.started.wait(), 20)
+
+
 @pytest.fixture(scope="session")
 async def gateway(settings: Settings, worker: Worker) -> AsyncIterator[TestServer]:
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
-    await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+    await _connected(server)
     yield server
     await server.close()
 
@@ -141,7 +147,7 @@ async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
-        await asyncio.wait_for(server.app[RPC].broker.started.wait(), 20)
+        await _connected(server)
         session = ClientSession(base_url=str(server.make_url("/")))
         sessions.append(session)
         return Api(session, planner.token, planner.user), server

@@ -1,4 +1,5 @@
-"""A worker process: consumes the chosen queue groups and answers commands.
+"""A worker process: consumes the chosen queue groups, answers commands and fans events out into
+notifications.
 
 Ack after commit, then reply. A domain error is an answer like any other. An unexpected error is
 retried (the message goes back to the queue after a short pause) until the queue's delivery
@@ -11,7 +12,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from aio_pika.abc import (
     AbstractChannel,
@@ -31,11 +34,14 @@ from shared.messaging.topology import declare_topology, queue_specs
 from shared.settings import Settings
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
+from workers.notifier import Notifier
 from workers.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
+# Every group a worker can consume: the command groups and the notification fan-out of events.
+WORKER_GROUPS = (*COMMAND_GROUPS, "notificaciones")
 STOP_STEP_TIMEOUT_S = 5.0
 IN_FLIGHT_TIMEOUT_S = 30.0
 COMMANDS_HANDLED = Counter(
@@ -56,7 +62,7 @@ INTERNAL_ERROR = Reply(
 
 
 def validate_groups(groups: list[str]) -> list[str]:
-    known = [group for group in queue_specs() if group in COMMAND_GROUPS]
+    known = [group for group in queue_specs() if group in WORKER_GROUPS]
     unknown = [group for group in groups if group not in known]
     if unknown or not groups:
         raise ValueError(f"unknown queue group(s) {unknown}; choose from {known}")
@@ -99,6 +105,7 @@ class Worker:
         self._dispatcher = Dispatcher(
             sessionmaker, settings, COMMAND_HANDLERS, events_committed=self.relay.poke
         )
+        self._notifier = Notifier(sessionmaker, settings.tz, signal_committed=self.relay.poke)
         self.broker = Broker(settings, [self._setup, self.relay.setup])
         self._channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -123,18 +130,40 @@ class Worker:
         self._channel = await connection.channel(publisher_confirms=True)
         await self._channel.set_qos(prefetch_count=self._settings.worker_prefetch)
         topology = await declare_topology(self._channel, self._settings)
+        handlers: dict[str, Callable[[AbstractIncomingMessage], Awaitable[None]]] = {
+            "notificaciones": self._notify
+        }
         for group in self._groups:
             queue = topology.queues[group]
-            self._consumers.append((queue, await queue.consume(self._on_message)))
+            on_message = partial(self._on_message, handlers.get(group, self._handle))
+            self._consumers.append((queue, await queue.consume(on_message)))
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+    async def _on_message(
+        self,
+        handle: Callable[[AbstractIncomingMessage], Awaitable[None]],
+        message: AbstractIncomingMessage,
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._handle(message)
+            await handle(message)
         finally:
             self._in_flight.discard(task)
+
+    async def _notify(self, message: AbstractIncomingMessage) -> None:
+        """A domain event: its notifications are committed, then it is acked."""
+        try:
+            await self._notifier.notify(message.body)
+        except PoisonMessage as exc:
+            log.error("dead-lettering event %s: %s", message.message_id, exc)
+            await message.reject(requeue=False)
+            return
+        except Exception:
+            log.exception("event %s failed", message.message_id)
+            await self._retry_or_dead_letter(message)
+            return
+        await message.ack()
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, planning, routines, work_orders
+from shared.messages import catalogs, events, notifications, planning, routines, work_orders
 from shared.messages.base import (
     COMMANDS,
     Actor,
@@ -20,6 +20,7 @@ __all__ = [
     "Reply",
     "catalogs",
     "events",
+    "notifications",
     "planning",
     "routines",
     "commands_by_queue",

@@ -128,3 +128,13 @@ class AvisoUpdated(DomainEvent):
     old_status: AvisoStatus
     new_status: AvisoStatus
     work_order_id: int | None
+
+
+class NotificationsCreated(DomainEvent):
+    """The notifications worker stored the notifications of one event (WebSocket push signal).
+
+    Small on purpose, whatever the number of recipients: each gateway reads the rows of its own
+    connected users (`notifications.event_id`)."""
+
+    type = "notificacion.creadas"
+    event_id: int

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from shared.messages import Command
 from workers.dispatcher import Handler
-from workers.handlers import catalogs, rescheduling, restructuring, routines, work_orders
+from workers.handlers import (
+    catalogs,
+    notifications,
+    rescheduling,
+    restructuring,
+    routines,
+    work_orders,
+)
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
     **catalogs.HANDLERS,
+    **notifications.HANDLERS,
     **routines.HANDLERS,
     **work_orders.HANDLERS,
     **rescheduling.HANDLERS,

@@ -41,6 +41,7 @@ class OutboxEvent(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_feed", "xact_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -48,3 +49,9 @@ class OutboxEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The writing transaction's id (xid8 as a bigint): the event feed serves a row only once
+    # every transaction with a smaller id has ended, ordered by (xact_id, id), so an event that
+    # commits late can never land behind a reader's cursor.
+    xact_id: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint")
+    )

@@ -1,0 +1,19 @@
+"""Commands on the caller's own notifications."""
+
+from __future__ import annotations
+
+from shared.messages.base import Command
+
+
+class MarkNotificationRead(Command):
+    """`POST /notificaciones/{id}/leer/`: someone else's notification is as unknown as none."""
+
+    routing_key = "notificacion.leer"
+
+    notification_id: int
+
+
+class MarkAllNotificationsRead(Command):
+    """`POST /notificaciones/leer-todas/`: every unread notification of the caller."""
+
+    routing_key = "notificacion.leer_todas"
