@@ -31,6 +31,9 @@ class Broker:
         self._settings = settings
         self._on_connect = on_connect
         self._connection: AbstractRobustConnection | None = None
+        # False from a connection loss until aio-pika has restored channels, queues and
+        # consumers: the connection alone comes back before them.
+        self._restored = False
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         # Set when setting up after connecting failed (e.g. a queue declared elsewhere with
@@ -41,6 +44,7 @@ class Broker:
     def ready(self) -> bool:
         return (
             self.started.is_set()
+            and self._restored
             and self._connection is not None
             and self._connection.connected.is_set()
         )
@@ -69,8 +73,17 @@ class Broker:
             log.critical("broker set-up failed", exc_info=True)
             self.failed.set()
             return
+        self._connection.close_callbacks.add(self._lost)
+        self._connection.reconnect_callbacks.add(self._restore_done)
+        self._restored = True
         self.started.set()
         log.info("broker connected")
+
+    def _lost(self, *_: object) -> None:
+        self._restored = False
+
+    def _restore_done(self, *_: object) -> None:
+        self._restored = True
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
