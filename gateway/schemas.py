@@ -6,13 +6,21 @@ Reads are built by SQL, not by these models; the tests validate real answers aga
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.enums import FrequencyUnit, Role, StepKind, WorkOrderStatus, WorkOrderType
+from shared.enums import (
+    AvisoPriority,
+    AvisoStatus,
+    FrequencyUnit,
+    Role,
+    StepKind,
+    WorkOrderStatus,
+    WorkOrderType,
+)
 
 
 class Answer(BaseModel):
@@ -122,6 +130,49 @@ class WorkOrderSummary(Answer):
 
 class WorkOrder(WorkOrderSummary):
     steps: list[Step]
+
+
+class AssetRef(Answer):
+    id: int
+    code: str
+    name: str
+
+
+class ScheduledOrder(Answer):
+    """An order in the app's schedule (compact)."""
+
+    id: int
+    code: str
+    type: WorkOrderType
+    status: WorkOrderStatus
+    title: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    assets: list[AssetRef]
+
+
+class ScheduleDay(Answer):
+    date: date
+    work_orders: list[ScheduledOrder]
+
+
+class Aviso(Answer):
+    """A notice. `source` is APP, INSPECCION or the external system's name."""
+
+    id: int
+    code: str
+    asset: AssetRef
+    title: str
+    description: str
+    priority: AvisoPriority
+    status: AvisoStatus
+    source: str
+    external_id: str | None
+    work_order_id: int | None
+    origin_work_order_id: int | None
+    author_id: int | None
+    reported_at: datetime | None
+    created_at: datetime
 
 
 class Success(Answer):

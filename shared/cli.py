@@ -67,7 +67,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, _: argparse.Namespace) -> int:
     """Gateway and workers as child processes; Ctrl-C (or SIGTERM) stops them all."""
-    from workers.runner import COMMAND_GROUPS
+    from workers.runner import WORKER_GROUPS
 
     children: list[subprocess.Popen[bytes]] = []
 
@@ -82,7 +82,7 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     children.append(subprocess.Popen([sys.executable, "-m", "shared.cli", "gateway"]))
     children.append(
         subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(COMMAND_GROUPS)]
+            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(WORKER_GROUPS)]
         )
     )
     print(
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--queues",
         default="ordenes,generacion",
-        help="comma-separated queue groups (ordenes, generacion)",
+        help="comma-separated queue groups (ordenes, generacion, avisos)",
     )
     sub.add_parser("run", help="gateway and workers as child processes")
     return parser

@@ -8,9 +8,11 @@ limit dead-letters it; its last attempt tells the caller it failed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aio_pika.abc import (
@@ -27,8 +29,9 @@ from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
-from shared.messaging.topology import declare_topology, queue_specs
+from shared.messaging.topology import DEAD_LETTERS, Topology, declare_topology, queue_specs
 from shared.settings import Settings
+from workers import external_avisos
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
 from workers.outbox import OutboxRelay
@@ -36,8 +39,11 @@ from workers.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
+# Every group a worker can consume: the command groups and those with a consumer of their own.
+WORKER_GROUPS = (*COMMAND_GROUPS, external_avisos.GROUP)
 STOP_STEP_TIMEOUT_S = 5.0
 IN_FLIGHT_TIMEOUT_S = 30.0
+MessageHandler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 COMMANDS_HANDLED = Counter(
     "mantenimiento_commands_total", "Commands answered by this worker", ["kind", "http_status"]
 )
@@ -56,7 +62,7 @@ INTERNAL_ERROR = Reply(
 
 
 def validate_groups(groups: list[str]) -> list[str]:
-    known = [group for group in queue_specs() if group in COMMAND_GROUPS]
+    known = [group for group in queue_specs() if group in WORKER_GROUPS]
     unknown = [group for group in groups if group not in known]
     if unknown or not groups:
         raise ValueError(f"unknown queue group(s) {unknown}; choose from {known}")
@@ -94,7 +100,7 @@ class Worker:
         self._settings = settings
         self._groups = validate_groups(groups)
         self._engine: AsyncEngine = create_engine(settings)
-        sessionmaker = create_sessionmaker(self._engine)
+        sessionmaker = self._sessionmaker = create_sessionmaker(self._engine)
         self.relay = OutboxRelay(sessionmaker, settings)
         self._dispatcher = Dispatcher(
             sessionmaker, settings, COMMAND_HANDLERS, events_committed=self.relay.poke
@@ -121,14 +127,28 @@ class Worker:
         topology = await declare_topology(self._channel, self._settings)
         for group in self._groups:
             queue = topology.queues[group]
-            self._consumers.append((queue, await queue.consume(self._on_message)))
+            handle = self._handler_of(group, topology)
+            self._consumers.append(
+                (queue, await queue.consume(functools.partial(self._on_message, handle)))
+            )
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+    def _handler_of(self, group: str, topology: Topology) -> MessageHandler:
+        if group == external_avisos.GROUP:
+            return external_avisos.ExternalAvisoConsumer(
+                self._sessionmaker,
+                self._settings,
+                topology.exchanges[DEAD_LETTERS],
+                topology.queues[group].name,
+                self.relay.poke,
+            ).handle
+        return self._handle
+
+    async def _on_message(self, handle: MessageHandler, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._handle(message)
+            await handle(message)
         finally:
             self._in_flight.discard(task)
 

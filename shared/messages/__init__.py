@@ -1,6 +1,6 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, work_orders
+from shared.messages import avisos, catalogs, events, mobile, work_orders
 from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
 
 __all__ = [
@@ -9,9 +9,11 @@ __all__ = [
     "Command",
     "PlantDateTime",
     "Reply",
+    "avisos",
     "catalogs",
     "events",
     "commands_by_queue",
+    "mobile",
     "success",
     "work_orders",
 ]

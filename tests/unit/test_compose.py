@@ -23,7 +23,7 @@ from tests.unit.container_files import (
     final_stage,
     parse_cli,
 )
-from workers.runner import COMMAND_GROUPS, validate_groups
+from workers.runner import WORKER_GROUPS, validate_groups
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
@@ -92,7 +92,7 @@ def test_the_required_services_exist() -> None:
         *INFRASTRUCTURE,
         "migrate",
         "gateway",
-        *(worker_service(group) for group in COMMAND_GROUPS),
+        *(worker_service(group) for group in WORKER_GROUPS),
     }
     missing = required - services().keys()
     assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
@@ -130,7 +130,7 @@ def test_every_app_service_runs_a_real_subcommand() -> None:
     expected = {
         "migrate": "migrate",
         "gateway": "gateway",
-        **{worker_service(group): "worker" for group in COMMAND_GROUPS},
+        **{worker_service(group): "worker" for group in WORKER_GROUPS},
     }
     apps = app_services()
     assert expected.keys() <= apps.keys(), "migrate, gateway and the workers build the image"
@@ -158,8 +158,8 @@ def test_one_scalable_worker_service_per_queue_group() -> None:
         assert "container_name" not in spec, f"{name} cannot scale with a container_name"
         assert not spec.get("ports"), f"{name} cannot scale with published ports"
         assert "WORKER_METRICS_PORT" in environment(spec), f"{name} sets no WORKER_METRICS_PORT"
-    assert set(consumed) == set(COMMAND_GROUPS), (
-        f"groups without a worker service: {sorted(set(COMMAND_GROUPS) - set(consumed))}"
+    assert set(consumed) == set(WORKER_GROUPS), (
+        f"groups without a worker service: {sorted(set(WORKER_GROUPS) - set(consumed))}"
     )
 
 
@@ -183,7 +183,7 @@ def test_depends_on_targets_and_conditions() -> None:
 def test_the_dependency_order_of_the_stack() -> None:
     every = services()
     assert depends_on(every["migrate"]) == {"postgres": "service_healthy"}
-    for name in ["gateway", *(worker_service(group) for group in COMMAND_GROUPS)]:
+    for name in ["gateway", *(worker_service(group) for group in WORKER_GROUPS)]:
         deps = depends_on(every[name])
         assert deps.get("migrate") == "service_completed_successfully", name
         assert deps.get("rabbitmq") == "service_healthy", name
@@ -235,7 +235,7 @@ def test_the_gateway_healthcheck_asks_the_readiness_route() -> None:
 
 
 def test_the_worker_healthcheck_asks_the_metrics_port() -> None:
-    for group in COMMAND_GROUPS:
+    for group in WORKER_GROUPS:
         spec = services()[worker_service(group)]
         if "healthcheck" not in spec:
             continue

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from shared.messages import Command
 from workers.dispatcher import Handler
-from workers.handlers import catalogs, work_orders
+from workers.handlers import avisos, catalogs, mobile, work_orders
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    **avisos.HANDLERS,
     **catalogs.HANDLERS,
+    **mobile.HANDLERS,
     **work_orders.HANDLERS,
 }
