@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import calendar, commands, schemas
 from gateway.auth import current_user
@@ -30,8 +30,7 @@ PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
 
 
 class ScheduleQuery(BaseModel):
-    """Plant-local days; default today … today + 7. `token` (the `.ics` feed only) is read by
-    the authentication."""
+    """Plant-local days; default today … today + 7."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -46,6 +45,13 @@ class ScheduleQuery(BaseModel):
             if (self.end_date - self.start_date).days > MAX_DAYS:
                 raise ValueError(f"the window spans more than {MAX_DAYS} days")
         return self
+
+
+# The auth middleware reads `token` (on this path only); the field documents it.
+class FeedQuery(ScheduleQuery):
+    token: str | None = Field(
+        None, description="The bearer token, for calendar apps that cannot send headers"
+    )
 
 
 async def _my_orders(request: web.Request) -> list[schedule.ScheduledOrder]:
@@ -73,7 +79,7 @@ async def schedule_days(request: web.Request) -> web.Response:
 @operation(
     "The caller's schedule as an iCalendar feed (text/calendar); accepts ?token= for calendar"
     " apps that cannot send headers",
-    query=ScheduleQuery,
+    query=FeedQuery,
 )
 async def schedule_feed(request: web.Request) -> web.Response:
     orders = await _my_orders(request)
