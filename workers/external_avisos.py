@@ -6,14 +6,15 @@ and planners are told (an `aviso.creado` event, only when the notice is new). A 
 can fix (not JSON, wrong schema, unknown asset code) is copied to `<ns>.avisos.invalidos` with
 the reason in header `x-error` and acked; nothing else changes. The broker's own dead-lettering
 cannot add a header, so the copy is published to the dead-letter exchange (confirmed) before the
-ack. While the database is unreachable the message is held and retried, never dead-lettered.
+ack. While the database is unreachable the message is held and retried, never dead-lettered;
+any other failure is retried and set aside like a failing command.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
@@ -44,6 +45,9 @@ class InvalidNotice(Exception):
 
 
 def parse(body: bytes, settings: Settings) -> ExternalAviso:
+    # Valid JSON, but PostgreSQL text cannot hold NUL: refused like any invalid field.
+    if b"\\u0000" in body:
+        raise InvalidNotice("invalid message: text may not contain NUL characters")
     try:
         return ExternalAviso.model_validate_json(body, context={"tz": settings.tz})
     except ValidationError as exc:  # bad JSON is a ValidationError too
@@ -62,6 +66,7 @@ class ExternalAvisoConsumer:
         dead_letters: AbstractExchange,
         source_queue: str,
         events_committed: Callable[[], None],
+        failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
     ) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
@@ -69,6 +74,7 @@ class ExternalAvisoConsumer:
         # The dead-letter exchange routes by the name of the queue a message failed in.
         self._source_queue = source_queue
         self._events_committed = events_committed
+        self._failed = failed
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -77,16 +83,12 @@ class ExternalAvisoConsumer:
             log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
             await self._dead_letter(message, str(exc))
             EXTERNAL_NOTICES.labels("invalid").inc()
-        except Exception as exc:
-            # A bug, not the message: retried like a command, set aside at the delivery limit.
+        except Exception:
+            # A bug, not the message: the command path's policy (retry, then the broker
+            # dead-letters it at the delivery limit).
             log.exception("external notice %s failed", message.message_id)
-            deliveries = int(str(message.headers.get("x-delivery-count") or 0)) + 1
-            if deliveries < self._settings.delivery_limit:
-                await asyncio.sleep(min(0.25 * 2**deliveries, MAX_RETRY_PAUSE_S))
-                await message.nack(requeue=True)
-                return
-            await self._dead_letter(message, f"internal error: {exc!r}")
-            EXTERNAL_NOTICES.labels("failed").inc()
+            await self._failed(message)
+            return
         else:
             EXTERNAL_NOTICES.labels("created" if created else "duplicate").inc()
         await message.ack()

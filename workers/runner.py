@@ -140,6 +140,7 @@ class Worker:
                 topology.exchanges[DEAD_LETTERS],
                 topology.queues[group].name,
                 self.relay.poke,
+                self._retry_or_dead_letter,
             ).handle
         return self._handle
 

@@ -162,6 +162,7 @@ async def test_invalid_messages_are_dead_lettered_with_their_reason(
         orjson.dumps(missing): "title",
         orjson.dumps(unknown_asset): "unknown asset code 'NO-EXISTE'",
         orjson.dumps([1, 2]): "invalid message",
+        orjson.dumps(_message(title="nul \x00")): "NUL",
     }
     before = await plant.scalar("SELECT count(*) FROM avisos")
     events_before = await plant.scalar("SELECT count(*) FROM outbox WHERE type = 'aviso.creado'")
