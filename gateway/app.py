@@ -11,10 +11,12 @@ from gateway.middlewares import MIDDLEWARES
 from gateway.push import PushHub
 from gateway.routes import (
     auth,
+    avisos,
     catalogs,
     command_status,
     docs,
     event_feed,
+    mobile,
     notifications,
     ops,
     planning,
@@ -29,9 +31,11 @@ from shared.settings import Settings
 
 ROUTES = (
     auth.routes,
+    avisos.routes,
     catalogs.routes,
     command_status.routes,
     event_feed.routes,
+    mobile.routes,
     notifications.routes,
     ops.routes,
     routines.routes,

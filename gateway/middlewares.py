@@ -8,8 +8,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-import sqlalchemy.exc
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 from prometheus_client import Histogram
@@ -17,6 +15,7 @@ from prometheus_client import Histogram
 from gateway.auth import auth_middleware
 from gateway.http import json_response
 from gateway.keys import REQUEST_ID
+from shared.db.errors import database_unreachable
 from shared.errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -38,28 +37,11 @@ _HTTP_MESSAGES = {
     413: ("too_large", "the body is larger than the limit"),
 }
 DATABASE_DOWN = "the database is unavailable; try again shortly"
-# Failures that mean "the database cannot be reached", not "the query is wrong".
-_DB_UNREACHABLE = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    OSError,
-    TimeoutError,
-)
 
 
 def _error_response(error: DomainError) -> web.Response:
     headers = {"Retry-After": "5"} if error.http_status == 503 else None
     return json_response(error.body(), status=error.http_status, headers=headers)
-
-
-def _db_unreachable(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, _DB_UNREACHABLE)
 
 
 @web.middleware
@@ -82,7 +64,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if _db_unreachable(exc):
+        if database_unreachable(exc):
             log.warning("database unreachable: %r", exc)
             return _error_response(Unavailable(DATABASE_DOWN))
         log.exception("unhandled error on %s %s", request.method, request.path)

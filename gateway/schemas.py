@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.enums import (
+    AvisoPriority,
+    AvisoStatus,
     FrequencyUnit,
     NotificationKind,
     Role,
@@ -199,6 +201,49 @@ class FeedEvent(Answer):
     at: datetime
     type: str
     data: dict[str, object]
+
+
+class AssetRef(Answer):
+    id: int
+    code: str
+    name: str
+
+
+class ScheduledOrder(Answer):
+    """An order in the app's schedule (compact)."""
+
+    id: int
+    code: str
+    type: WorkOrderType
+    status: WorkOrderStatus
+    title: str
+    scheduled_start: datetime
+    scheduled_end: datetime
+    assets: list[AssetRef]
+
+
+class ScheduleDay(Answer):
+    date: date
+    work_orders: list[ScheduledOrder]
+
+
+class Aviso(Answer):
+    """A notice. `source` is APP, INSPECCION or the external system's name."""
+
+    id: int
+    code: str
+    asset: AssetRef
+    title: str
+    description: str
+    priority: AvisoPriority
+    status: AvisoStatus
+    source: str
+    external_id: str | None
+    work_order_id: int | None
+    origin_work_order_id: int | None
+    author_id: int | None
+    reported_at: datetime | None
+    created_at: datetime
 
 
 class Success(Answer):

@@ -139,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="consume command and event queues")
     worker.add_argument(
         "--queues",
-        default="ordenes,generacion,notificaciones",
-        help="comma-separated queue groups (ordenes, generacion, notificaciones)",
+        default="ordenes,generacion,notificaciones,avisos",
+        help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos)",
     )
     sub.add_parser("run", help="gateway and workers as child processes")
     return parser

@@ -11,9 +11,11 @@ import logging
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.messages.events import DomainEvent
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import EVENTS, declare_topology
 from shared.settings import Settings
@@ -90,3 +92,14 @@ class OutboxRelay:
             if rows:
                 await session.execute(_MARK, {"ids": [row.id for row in rows]})
         return len(rows)
+
+
+_ENQUEUE = text("INSERT INTO outbox (type, data) VALUES (:type, :data)").bindparams(
+    bindparam("data", type_=JSONB)
+)
+
+
+async def enqueue(session: AsyncSession, event: DomainEvent) -> None:
+    """Write one event in the caller's transaction, for work that is not a command (commands
+    emit through their unit of work)."""
+    await session.execute(_ENQUEUE, {"type": event.type, "data": event.model_dump(mode="json")})

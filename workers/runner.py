@@ -9,12 +9,12 @@ limit dead-letters it; its last attempt tells the caller it failed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 
 from aio_pika.abc import (
     AbstractChannel,
@@ -30,8 +30,9 @@ from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
-from shared.messaging.topology import declare_topology, queue_specs
+from shared.messaging.topology import DEAD_LETTERS, Topology, declare_topology, queue_specs
 from shared.settings import Settings
+from workers import external_avisos
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
 from workers.notifier import Notifier
@@ -40,10 +41,11 @@ from workers.outbox import OutboxRelay
 log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
-# Every group a worker can consume: the command groups and the notification fan-out of events.
-WORKER_GROUPS = (*COMMAND_GROUPS, "notificaciones")
+# Every group a worker can consume: the command groups and those with a consumer of their own.
+WORKER_GROUPS = (*COMMAND_GROUPS, "notificaciones", external_avisos.GROUP)
 STOP_STEP_TIMEOUT_S = 5.0
 IN_FLIGHT_TIMEOUT_S = 30.0
+MessageHandler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 COMMANDS_HANDLED = Counter(
     "mantenimiento_commands_total", "Commands answered by this worker", ["kind", "http_status"]
 )
@@ -100,7 +102,7 @@ class Worker:
         self._settings = settings
         self._groups = validate_groups(groups)
         self._engine: AsyncEngine = create_engine(settings)
-        sessionmaker = create_sessionmaker(self._engine)
+        sessionmaker = self._sessionmaker = create_sessionmaker(self._engine)
         self.relay = OutboxRelay(sessionmaker, settings)
         self._dispatcher = Dispatcher(
             sessionmaker, settings, COMMAND_HANDLERS, events_committed=self.relay.poke
@@ -130,19 +132,28 @@ class Worker:
         self._channel = await connection.channel(publisher_confirms=True)
         await self._channel.set_qos(prefetch_count=self._settings.worker_prefetch)
         topology = await declare_topology(self._channel, self._settings)
-        handlers: dict[str, Callable[[AbstractIncomingMessage], Awaitable[None]]] = {
-            "notificaciones": self._notify
-        }
         for group in self._groups:
             queue = topology.queues[group]
-            on_message = partial(self._on_message, handlers.get(group, self._handle))
-            self._consumers.append((queue, await queue.consume(on_message)))
+            handle = self._handler_of(group, topology)
+            self._consumers.append(
+                (queue, await queue.consume(functools.partial(self._on_message, handle)))
+            )
 
-    async def _on_message(
-        self,
-        handle: Callable[[AbstractIncomingMessage], Awaitable[None]],
-        message: AbstractIncomingMessage,
-    ) -> None:
+    def _handler_of(self, group: str, topology: Topology) -> MessageHandler:
+        if group == "notificaciones":
+            return self._notify
+        if group == external_avisos.GROUP:
+            return external_avisos.ExternalAvisoConsumer(
+                self._sessionmaker,
+                self._settings,
+                topology.exchanges[DEAD_LETTERS],
+                topology.queues[group].name,
+                self.relay.poke,
+                self._retry_or_dead_letter,
+            ).handle
+        return self._handle
+
+    async def _on_message(self, handle: MessageHandler, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)

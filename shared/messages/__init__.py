@@ -1,6 +1,15 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, notifications, planning, routines, work_orders
+from shared.messages import (
+    avisos,
+    catalogs,
+    events,
+    mobile,
+    notifications,
+    planning,
+    routines,
+    work_orders,
+)
 from shared.messages.base import (
     COMMANDS,
     Actor,
@@ -18,12 +27,14 @@ __all__ = [
     "PlanningCommand",
     "PlantDateTime",
     "Reply",
+    "avisos",
     "catalogs",
+    "commands_by_queue",
     "events",
+    "mobile",
     "notifications",
     "planning",
     "routines",
-    "commands_by_queue",
     "success",
     "work_orders",
 ]

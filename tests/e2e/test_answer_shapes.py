@@ -19,7 +19,8 @@ from tests.api import PASSWORD, Api, Plant
 from tests.e2e.notification_helpers import emit
 
 # Their frames are checked against the model where they are pushed (tests/e2e/test_push.py).
-WEBSOCKETS = {"/mantenimiento/notificaciones/ws/"}
+# Not JSON: the WebSocket's frames are checked in test_push.py, the calendar in test_mobile.py.
+NOT_JSON = {"/mantenimiento/notificaciones/ws/", "/mantenimiento/app/cronograma.ics"}
 
 
 def _documented(gateway: TestServer, method: str, path: str) -> Operation:
@@ -62,11 +63,17 @@ async def test_every_list_without_path_parameters_matches_its_model(
         if (await admin.get("/eventos/")).body:
             break
         await asyncio.sleep(0.05)
+    # The admin's own schedule and notices, so that the app's lists are not empty.
+    await plant.work_order(
+        technician_id=admin.id, start=datetime.now(timezone.utc) + timedelta(days=1)
+    )
+    notice = {"asset_id": plant.assets[0], "title": "Fuga", "priority": "ALTA"}
+    assert (await admin.post("/app/aviso/crear/", notice)).status == 200
     checked = 0
     for route in gateway.app.router.routes():
         operation = getattr(route.handler, "openapi", None)
         path = route.resource.canonical if route.resource else ""
-        if route.method != "GET" or operation is None or "{" in path or path in WEBSOCKETS:
+        if route.method != "GET" or operation is None or "{" in path or path in NOT_JSON:
             continue
         response = await admin.request("GET", path)
         assert response.status == 200, (path, response.body)
@@ -90,6 +97,9 @@ async def test_objects_and_commands_match_their_models(
     detail = await planner.get(f"/ot/{order}/")
     _check(_documented(gateway, "GET", "/mantenimiento/ot/{id}/"), detail.body)
     assert detail.body["steps"][0]["value"] == 2.25
+
+    mobile = await planner.get(f"/app/ot/{order}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/app/ot/{pk}/"), mobile.body)
 
     asset = await admin.get(f"/activos/{plant.assets[0]}/")
     _check(_documented(gateway, "GET", "/mantenimiento/activos/{id}/"), asset.body)

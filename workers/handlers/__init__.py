@@ -5,7 +5,9 @@ from __future__ import annotations
 from shared.messages import Command
 from workers.dispatcher import Handler
 from workers.handlers import (
+    avisos,
     catalogs,
+    mobile,
     notifications,
     rescheduling,
     restructuring,
@@ -14,9 +16,11 @@ from workers.handlers import (
 )
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    **avisos.HANDLERS,
     **catalogs.HANDLERS,
     **notifications.HANDLERS,
     **routines.HANDLERS,
+    **mobile.HANDLERS,
     **work_orders.HANDLERS,
     **rescheduling.HANDLERS,
     **restructuring.HANDLERS,

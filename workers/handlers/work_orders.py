@@ -11,9 +11,10 @@ from shared.db.models import WorkOrder
 from shared.domain.work_orders import OrderState, plan_status_update
 from shared.enums import Role, WorkOrderStatus
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.messages import Command, events, success
+from shared.messages import Command, success
 from shared.messages.work_orders import UpdateWorkOrder
 from workers.dispatcher import Handler
+from workers.order_status import status_changed
 from workers.uow import UnitOfWork
 
 wo = table(WorkOrder)
@@ -56,16 +57,13 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
         update(wo).where(wo.c.id == cmd.work_order_id).values(**changes, version=version)
     )
     if "status" in changes:
-        uow.record(cmd.work_order_id, "estado", {"from": row.status, "to": changes["status"]})
-        uow.emit(
-            events.OrderStatusChanged(
-                work_order_id=cmd.work_order_id,
-                old_status=row.status,
-                new_status=changes["status"],
-                technician_id=row.technician_id,
-                changed_by=uow.actor.user_id,
-                aviso_id=row.aviso_id,
-            )
+        await status_changed(
+            uow,
+            cmd.work_order_id,
+            row.status,
+            changes["status"],
+            technician_id=row.technician_id,
+            aviso_id=row.aviso_id,
         )
     if "notes" in changes:
         uow.record(cmd.work_order_id, "notas")

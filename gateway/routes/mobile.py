@@ -1,0 +1,162 @@
+"""`/app/`: the technicians' app — their schedule (JSON and iCalendar), their orders (start,
+finish with step results), and notices filed by anyone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway import calendar, commands, schemas
+from gateway.auth import current_user
+from gateway.http import cached_json, json_response, parse_query
+from gateway.keys import ENGINE, SETTINGS
+from gateway.openapi import operation
+from gateway.pagination import PageQuery, decode_cursor, page_response
+from gateway.queries import avisos as notice_queries
+from gateway.queries import schedule
+from gateway.queries import work_orders as order_queries
+from shared.enums import Role
+from shared.errors import NotFound
+from shared.messages.avisos import CreateAviso
+from shared.messages.mobile import FinishOrder, StartOrder
+
+routes = web.RouteTableDef()
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
+
+
+class ScheduleQuery(BaseModel):
+    """Plant-local days; default today … today + 7."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> ScheduleQuery:
+        if self.start_date and self.end_date:
+            if self.end_date < self.start_date:
+                raise ValueError("end_date is before start_date")
+            if (self.end_date - self.start_date).days > MAX_DAYS:
+                raise ValueError(f"the window spans more than {MAX_DAYS} days")
+        return self
+
+
+# The auth middleware reads `token` (on this path only); the field documents it.
+class FeedQuery(ScheduleQuery):
+    token: str | None = Field(
+        None, description="The bearer token, for calendar apps that cannot send headers"
+    )
+
+
+async def _my_orders(request: web.Request) -> list[schedule.ScheduledOrder]:
+    query = parse_query(request, ScheduleQuery)
+    tz = request.app[SETTINGS].tz
+    start = query.start_date or (
+        query.end_date - timedelta(days=DEFAULT_DAYS) if query.end_date else datetime.now(tz).date()
+    )
+    end = query.end_date or start + timedelta(days=DEFAULT_DAYS)
+    async with request.app[ENGINE].connect() as conn:
+        return await schedule.orders(conn, current_user(request).id, start, end, tz)
+
+
+@routes.get("/mantenimiento/app/cronograma/")
+@operation(
+    "The caller's orders (all but cancelled) by plant-local day of their scheduled start",
+    query=ScheduleQuery,
+    response=[schemas.ScheduleDay],
+)
+async def schedule_days(request: web.Request) -> web.Response:
+    return json_response(schedule.by_day(await _my_orders(request)))
+
+
+@routes.get("/mantenimiento/app/cronograma.ics")
+@operation(
+    "The caller's schedule as an iCalendar feed (text/calendar); accepts ?token= for calendar"
+    " apps that cannot send headers",
+    query=FeedQuery,
+)
+async def schedule_feed(request: web.Request) -> web.Response:
+    orders = await _my_orders(request)
+    name = f"Cronograma {current_user(request).full_name}"
+    return web.Response(
+        body=calendar.feed(orders, name), content_type="text/calendar", charset="utf-8"
+    )
+
+
+@routes.get(r"/mantenimiento/app/ot/{pk:\d+}/")
+@operation(
+    "One of the caller's orders with its steps (planners: any order); others → 404",
+    response=schemas.WorkOrder,
+)
+async def order(request: web.Request) -> web.Response:
+    user = current_user(request)
+    work_order_id = int(request.match_info["pk"])
+    async with request.app[ENGINE].connect() as conn:
+        found = await order_queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
+    if found is None or not (user.role in PLANNERS or found["technician_id"] == user.id):
+        raise NotFound(f"work order {work_order_id} not found")
+    return cached_json(request, found)
+
+
+@routes.post(r"/mantenimiento/app/ot/{pk:\d+}/iniciar/")
+@operation(
+    "PENDIENTE → EN_PROGRESO; `at` is the actual start (default now)",
+    body=StartOrder,
+    path_fields=("work_order_id",),
+)
+async def start(request: web.Request) -> web.Response:
+    # Assignment (404 to others) and state (409) are checked by the worker, in the transaction.
+    command = await commands.parse(request, StartOrder, work_order_id=int(request.match_info["pk"]))
+    return await commands.send(request, command)
+
+
+@routes.post(r"/mantenimiento/app/ot/{pk:\d+}/finalizar/")
+@operation(
+    "EN_PROGRESO → COMPLETADA with the steps' results; failed checks and out-of-range"
+    " measurements open notices (`aviso_ids`)",
+    body=FinishOrder,
+    path_fields=("work_order_id",),
+)
+async def finish(request: web.Request) -> web.Response:
+    command = await commands.parse(
+        request, FinishOrder, work_order_id=int(request.match_info["pk"])
+    )
+    return await commands.send(request, command)
+
+
+@routes.post("/mantenimiento/app/aviso/crear/")
+@operation("File a notice on an asset (any role); planners are notified", body=CreateAviso)
+async def create_notice(request: web.Request) -> web.Response:
+    return await commands.send(request, await commands.parse(request, CreateAviso))
+
+
+@routes.get("/mantenimiento/app/avisos/")
+@operation(
+    "The notices the caller filed, newest first",
+    query=PageQuery,
+    paginated=True,
+    response=[schemas.Aviso],
+)
+async def my_notices(request: web.Request) -> web.Response:
+    query = parse_query(request, PageQuery)
+    filters = notice_queries.Filters(author_id=current_user(request).id)
+    return await notice_page(request, filters, query)
+
+
+async def notice_page(
+    request: web.Request, filters: notice_queries.Filters, query: PageQuery
+) -> web.Response:
+    after = decode_cursor(query.cursor, tuple[int, int])
+    async with request.app[ENGINE].connect() as conn:
+        rows, total = await notice_queries.search(
+            conn, filters, after=after, limit=query.limit + 1, tz=request.app[SETTINGS].tz
+        )
+    return page_response(
+        request, rows, limit=query.limit, total=total, key=notice_queries.cursor_key
+    )

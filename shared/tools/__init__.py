@@ -1,0 +1,1 @@
+"""Small operator tools, run with `python -m shared.tools.<name>`."""

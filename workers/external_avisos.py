@@ -1,0 +1,154 @@
+"""The `avisos` consumer group: notices published by external systems (SCADA, sensors…) to
+`<ns>.avisos` with routing key `aviso.externo`.
+
+A valid message becomes one notice per `(source, external_id)` however often it is delivered,
+and planners are told (an `aviso.creado` event, only when the notice is new). A message no retry
+can fix (not JSON, wrong schema, unknown asset code) is copied to `<ns>.avisos.invalidos` with
+the reason in header `x-error` and acked; nothing else changes. The broker's own dead-lettering
+cannot add a header, so the copy is published to the dead-letter exchange (confirmed) before the
+ack. While the database is unreachable the message is held and retried, never dead-lettered;
+any other failure is retried and set aside like a failing command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.errors import database_unreachable
+from shared.messages import events
+from shared.messages.avisos import ExternalAviso
+from shared.settings import Settings
+from workers import outbox
+from workers.avisos import NewNotice, asset_id_by_code, insert_external
+
+log = logging.getLogger(__name__)
+
+GROUP = "avisos"
+MAX_RETRY_PAUSE_S = 5.0
+EXTERNAL_NOTICES = Counter(
+    "mantenimiento_external_notices_total",
+    "External notice messages handled, by outcome",
+    ["outcome"],
+)
+
+
+class InvalidNotice(Exception):
+    """A message no retry can fix; its text is the `x-error` header of the dead letter."""
+
+
+def parse(body: bytes, settings: Settings) -> ExternalAviso:
+    # Valid JSON, but PostgreSQL text cannot hold NUL: refused like any invalid field.
+    if b"\\u0000" in body:
+        raise InvalidNotice("invalid message: text may not contain NUL characters")
+    try:
+        return ExternalAviso.model_validate_json(body, context={"tz": settings.tz})
+    except ValidationError as exc:  # bad JSON is a ValidationError too
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise InvalidNotice(f"invalid message: {problems}") from exc
+
+
+class ExternalAvisoConsumer:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        dead_letters: AbstractExchange,
+        source_queue: str,
+        events_committed: Callable[[], None],
+        failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._settings = settings
+        self._dead_letters = dead_letters
+        # The dead-letter exchange routes by the name of the queue a message failed in.
+        self._source_queue = source_queue
+        self._events_committed = events_committed
+        self._failed = failed
+
+    async def handle(self, message: AbstractIncomingMessage) -> None:
+        try:
+            created = await self._store_retrying(parse(message.body, self._settings))
+        except InvalidNotice as exc:
+            log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
+            await self._dead_letter(message, str(exc))
+            EXTERNAL_NOTICES.labels("invalid").inc()
+        except Exception:
+            # A bug, not the message: the command path's policy (retry, then the broker
+            # dead-letters it at the delivery limit).
+            log.exception("external notice %s failed", message.message_id)
+            await self._failed(message)
+            return
+        else:
+            EXTERNAL_NOTICES.labels("created" if created else "duplicate").inc()
+        await message.ack()
+
+    async def _store_retrying(self, notice: ExternalAviso) -> bool:
+        pause = 0.25
+        while True:
+            try:
+                return await self._store(notice)
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                log.warning("database unreachable (%r); retrying in %.1fs", exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_RETRY_PAUSE_S)
+
+    async def _store(self, notice: ExternalAviso) -> bool:
+        """Whether the notice is new (a repeat of a known `(source, external_id)` is not)."""
+        async with self._sessionmaker() as session, session.begin():
+            asset_id = await asset_id_by_code(session, notice.asset_code)
+            if asset_id is None:
+                raise InvalidNotice(f"unknown asset code {notice.asset_code!r}")
+            aviso_id = await insert_external(
+                session,
+                asset_id=asset_id,
+                notice=NewNotice(
+                    asset_id, notice.title, notice.description, notice.priority, notice.source
+                ),
+                external_id=notice.external_id,
+                reported_at=notice.reported_at,
+            )
+            if aviso_id is not None:
+                await outbox.enqueue(
+                    session,
+                    events.AvisoCreated(
+                        aviso_id=aviso_id, asset_id=asset_id, source=notice.source, author_id=None
+                    ),
+                )
+        if aviso_id is None:
+            return False
+        self._events_committed()
+        return True
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        """A confirmed copy of `message` (same body and properties) plus `x-error`."""
+        await self._dead_letters.publish(
+            aio_pika.Message(
+                message.body,
+                headers={**(message.headers or {}), "x-error": reason},
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                priority=message.priority,
+                correlation_id=message.correlation_id,
+                reply_to=message.reply_to,
+                message_id=message.message_id,
+                timestamp=message.timestamp,
+                type=message.type,
+                app_id=message.app_id,
+            ),
+            routing_key=self._source_queue,
+            timeout=self._settings.publish_timeout_s,
+        )
