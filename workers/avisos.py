@@ -1,5 +1,6 @@
 """Notice writes shared by the commands (app, inspection, corrective orders) and the consumer of
-external notices: set-based inserts, and the closing of a notice whose order is completed."""
+external notices: set-based inserts, and what a corrective order's fate does to its notice
+(completed → CERRADO; cancelled or deleted → ABIERTO again)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,16 @@ _CLOSE = text(
              WHERE work_order_id = :work_order_id AND status <> 'CERRADO' FOR UPDATE) old
      WHERE a.id = old.id
     RETURNING a.id, a.author_id, old.status AS old_status
+    """
+)
+
+# A corrective order cancelled or deleted before it was done: the problem is still there, so
+# its notice is open again (and may get another order).
+_REOPEN = text(
+    """
+    UPDATE avisos SET status = 'ABIERTO', work_order_id = NULL, updated_at = now()
+     WHERE work_order_id = ANY(CAST(:ids AS integer[])) AND status = 'EN_PROCESO'
+    RETURNING id, author_id
     """
 )
 
@@ -131,5 +142,19 @@ async def close_notice_of_completed(uow: UnitOfWork, work_order_id: int) -> None
                 old_status=row.old_status,
                 new_status=AvisoStatus.CERRADO,
                 work_order_id=work_order_id,
+            )
+        )
+
+
+async def reopen_notices_of(uow: UnitOfWork, work_order_ids: Sequence[int]) -> None:
+    """Orders that will not be done: their notices are open again, and their authors told."""
+    for row in await uow.session.execute(_REOPEN, {"ids": list(work_order_ids)}):
+        uow.emit(
+            events.AvisoUpdated(
+                aviso_id=row.id,
+                author_id=row.author_id,
+                old_status=AvisoStatus.EN_PROCESO,
+                new_status=AvisoStatus.ABIERTO,
+                work_order_id=None,
             )
         )

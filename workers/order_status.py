@@ -1,11 +1,11 @@
 """What follows a work order's status change, whoever made it (`/ot/{id}/actualizar/`, the app):
-the history line, the event, and the closing of the notice a completed order was made from."""
+the history line, the event, and what it means for the notice the order was made from."""
 
 from __future__ import annotations
 
 from shared.enums import WorkOrderStatus
 from shared.messages import events
-from workers.avisos import close_notice_of_completed
+from workers.avisos import close_notice_of_completed, reopen_notices_of
 from workers.uow import UnitOfWork
 
 
@@ -31,3 +31,5 @@ async def status_changed(
     )
     if new == WorkOrderStatus.COMPLETADA:
         await close_notice_of_completed(uow, work_order_id)
+    elif new == WorkOrderStatus.CANCELADA:
+        await reopen_notices_of(uow, [work_order_id])

@@ -254,3 +254,26 @@ async def test_generation_is_idempotent_under_an_idempotency_key(
     assert first.body == again.body
     made = await plant.scalar("SELECT count(*) FROM work_orders WHERE aviso_id = :id", id=aviso_id)
     assert made == 1
+
+
+async def test_cancelling_the_order_reopens_the_notice_for_another_order(
+    plant: Plant, planner: Api, requester: Api
+) -> None:
+    aviso_id = await _file(requester, plant.assets[1])
+    first = (await planner.post(f"/avisos/{aviso_id}/generar-ot/", {"date": "2031-11-03"})).body
+    cancelled = await planner.post(
+        f"/ot/{first['work_order_id']}/actualizar/", {"status": "CANCELADA"}
+    )
+    assert cancelled.status == 200, cancelled.body
+    assert await _notice(plant, aviso_id) == {"status": "ABIERTO", "work_order_id": None}
+    updates = await _events(plant, "aviso.actualizado", "aviso_id", aviso_id)
+    assert [(u["new_status"], u["author_id"]) for u in updates] == [
+        ("EN_PROCESO", requester.id),
+        ("ABIERTO", requester.id),
+    ]
+    second = await planner.post(f"/avisos/{aviso_id}/generar-ot/", {"date": "2031-11-10"})
+    assert second.status == 200, second.body
+    assert await _notice(plant, aviso_id) == {
+        "status": "EN_PROCESO",
+        "work_order_id": second.body["work_order_id"],
+    }

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from shared.enums import AvisoStatus, WorkOrderStatus
+from shared.enums import WorkOrderStatus
 from shared.errors import Conflict, Invalid, field_error
 from shared.messages import Command, events, success
 from shared.messages.planning import DeleteWorkOrders, MergeWorkOrders, SplitWorkOrder
+from workers.avisos import reopen_notices_of
 from workers.dispatcher import Handler
 from workers.order_locks import check_version, lock_order, lock_orders, refuse_unless
 from workers.uow import UnitOfWork
@@ -127,16 +128,6 @@ _MERGE = text(
 # others are deleted once their children have moved.
 _DELETE = text("DELETE FROM work_orders WHERE id = ANY(CAST(:ids AS integer[]))")
 
-# A corrective order deleted before it was done: its notice is open again.
-_REOPEN_NOTICES = text(
-    """
-    UPDATE avisos SET status = :open, work_order_id = NULL, updated_at = now()
-     WHERE work_order_id = ANY(CAST(:ids AS integer[])) AND status = :in_progress
-    RETURNING id, author_id
-    """
-)
-
-
 async def split(cmd: SplitWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
     row = await lock_order(uow.session, cmd.work_order_id, cmd.version)
     if row.status not in PENDING:
@@ -237,27 +228,9 @@ async def merge(cmd: MergeWorkOrders, uow: UnitOfWork) -> dict[str, Any]:
 async def delete(cmd: DeleteWorkOrders, uow: UnitOfWork) -> dict[str, Any]:
     locked = await lock_orders(uow.session, cmd.ids)
     refuse_unless(cmd.ids, locked, DELETABLE, lambda index: ["ids", index], "deleted")
-    reopened = (
-        await uow.session.execute(
-            _REOPEN_NOTICES,
-            {
-                "ids": cmd.ids,
-                "open": AvisoStatus.ABIERTO.value,
-                "in_progress": AvisoStatus.EN_PROCESO.value,
-            },
-        )
-    ).all()
+    # Before the delete: the notices still point at the orders.
+    await reopen_notices_of(uow, cmd.ids)
     await uow.session.execute(_DELETE, {"ids": cmd.ids})
-    for notice in reopened:
-        uow.emit(
-            events.AvisoUpdated(
-                aviso_id=notice.id,
-                author_id=notice.author_id,
-                old_status=AvisoStatus.EN_PROCESO,
-                new_status=AvisoStatus.ABIERTO,
-                work_order_id=None,
-            )
-        )
     uow.emit(events.OrdersDeleted(work_order_ids=cmd.ids, deleted_by=uow.actor.user_id))
     return success(f"{len(cmd.ids)} órdenes eliminadas", deleted=len(cmd.ids))
 
