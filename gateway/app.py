@@ -8,12 +8,19 @@ from aiohttp import web
 
 from gateway.keys import ENGINE, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
-from gateway.routes import auth, catalogs, command_status, docs, ops, work_orders
+from gateway.routes import auth, catalogs, command_status, docs, ops, programs, work_orders
 from shared.db.engine import create_engine
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
 
-ROUTES = (auth.routes, catalogs.routes, command_status.routes, ops.routes, work_orders.routes)
+ROUTES = (
+    auth.routes,
+    catalogs.routes,
+    command_status.routes,
+    ops.routes,
+    programs.routes,
+    work_orders.routes,
+)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -6,13 +6,20 @@ Reads are built by SQL, not by these models; the tests validate real answers aga
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.enums import FrequencyUnit, Role, StepKind, WorkOrderStatus, WorkOrderType
+from shared.enums import (
+    FrequencyUnit,
+    ProgramBasis,
+    Role,
+    StepKind,
+    WorkOrderStatus,
+    WorkOrderType,
+)
 
 
 class Answer(BaseModel):
@@ -122,6 +129,30 @@ class WorkOrderSummary(Answer):
 
 class WorkOrder(WorkOrderSummary):
     steps: list[Step]
+
+
+class Program(Answer):
+    id: int
+    routine_id: int
+    asset_ids: list[int]
+    start_date: date
+    frequency_id: int
+    technician_id: int | None
+    one_order_per_asset: bool
+    basis: ProgramBasis
+    active: bool
+    # The first due date on or after today without an order (None: inactive, or every asset
+    # waits for its open order to be completed on the last-execution basis).
+    next_due: date | None
+    version: int
+
+
+class ForecastOrder(Answer):
+    """An order a generation would create."""
+
+    program_id: int
+    date: date
+    asset_ids: list[int]
 
 
 class Success(Answer):

@@ -90,7 +90,7 @@ class Dispatcher:
         # The command log is written last: a repeated command is found there by its primary key,
         # and its repeated work rolls back. First deliveries, the common case, pay no lookup.
         async with self._sessionmaker() as session, session.begin():
-            uow = UnitOfWork(session, actor, self._settings.tz)
+            uow = UnitOfWork(session, actor, self._settings)
             body = await handler(command, uow)
             reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)
             recorded = await command_log.record(

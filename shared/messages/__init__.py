@@ -1,6 +1,6 @@
 """Every command, reply and event of the service, as frozen pydantic models."""
 
-from shared.messages import catalogs, events, work_orders
+from shared.messages import catalogs, events, programs, work_orders
 from shared.messages.base import COMMANDS, Actor, Command, PlantDateTime, Reply, success
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Reply",
     "catalogs",
     "events",
+    "programs",
     "commands_by_queue",
     "success",
     "work_orders",

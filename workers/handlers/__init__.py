@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from shared.messages import Command
 from workers.dispatcher import Handler
-from workers.handlers import catalogs, work_orders
+from workers.handlers import catalogs, generation, programs, work_orders
 
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
     **catalogs.HANDLERS,
+    **generation.HANDLERS,
+    **programs.HANDLERS,
     **work_orders.HANDLERS,
 }
