@@ -107,6 +107,11 @@ class Worker:
         self._stopped = False
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The engine of this worker's transactions."""
+        return self._engine
+
+    @property
     def busy(self) -> bool:
         """Whether a message is being handled right now."""
         return bool(self._in_flight)

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from gateway import schemas
 from gateway.openapi import Operation
 from tests.api import PASSWORD, Api, Plant
+from tests.e2e.program_helpers import new_program, today
 
 
 def _documented(gateway: TestServer, method: str, path: str) -> Operation:
@@ -41,6 +42,8 @@ async def test_every_list_without_path_parameters_matches_its_model(
         n=f"Mensual {uuid.uuid4().hex[:6]}",
     )
     await plant.work_order(steps=1)
+    # A program due within the scheduler's horizon, so that the forecast is not empty.
+    await new_program(plant, admin, start=today())
     checked = 0
     for route in gateway.app.router.routes():
         operation = getattr(route.handler, "openapi", None)
@@ -75,6 +78,24 @@ async def test_objects_and_commands_match_their_models(
 
     update = await planner.post(f"/ot/{order}/actualizar/", {"notes": "forma"})
     _check(_documented(gateway, "POST", "/mantenimiento/ot/{id}/actualizar/"), update.body)
+
+    routine_id, program_id = await new_program(plant, planner, start=today())
+    program = await planner.get(f"/programas/{program_id}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/programas/{id}/"), program.body)
+    saved = await planner.post(
+        "/programas/guardar/",
+        {**program.body, "id": program_id, "next_due": None} | {"routine_id": routine_id},
+    )
+    assert saved.status == 422  # `next_due` is read-only: the body refuses it
+    body = {k: v for k, v in program.body.items() if k != "next_due"}
+    saved = await planner.post("/programas/guardar/", body)
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/guardar/"), saved.body)
+    one = await planner.post(f"/programas/{program_id}/generar-ot/", {"date": today().isoformat()})
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/{id}/generar-ot/"), one.body)
+    batch = await planner.post(
+        "/programas/generar/", {"until": today().isoformat(), "program_ids": [program_id]}
+    )
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/generar/"), batch.body)
 
     login = await Api(planner.http, None).post(
         "/auth/token/", {"username": "planner", "password": PASSWORD}
