@@ -86,9 +86,9 @@ async def page(
     tz: str,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of programs by (routine, id), and the total."""
-    where, params = "TRUE", {"today": today}
+    where, params = "TRUE", {"today": today, "routine_id": routine_id}
     if routine_id is not None:
-        where, params = "p.routine_id = :routine_id", params | {"routine_id": routine_id}
+        where = "p.routine_id = :routine_id"
     rows, total = await keyset.page(
         conn,
         select=_SELECT,
