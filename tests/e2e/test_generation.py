@@ -316,6 +316,12 @@ async def test_generation_refusals(plant: Plant, planner: Api, tech: Api) -> Non
     bad = await planner.post("/programas/generar/", {"until": "pronto", "program_ids": [1, 1]})
     assert bad.status == 422
     assert sorted(error_locs(bad.body)) == [["body", "program_ids"], ["body", "until"]]
+    _, program_id = await new_program(plant, planner, start=today())
+    unknown = await planner.post(
+        "/programas/generar/", {"until": days(30), "program_ids": [program_id, MISSING]}
+    )
+    assert unknown.status == 422 and error_locs(unknown.body) == [["body", "program_ids"]]
+    assert await plant.scalar(ORDERS, id=program_id) == 0
     assert (await planner.get("/programas/pronostico/", until="x")).status == 422
     assert (await planner.get("/programas/pronostico/", program_ids="a,b")).status == 422
 

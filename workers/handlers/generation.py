@@ -8,12 +8,17 @@ from typing import Any
 
 from sqlalchemy import text
 
+from shared.db.base import table
+from shared.db.models import Program
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from shared.generation import Horizon, Placement, forecast, generate, generate_one
 from shared.messages import Command, events, success
 from shared.messages.programs import GenerateOrders, GenerateProgramOrder
 from workers.dispatcher import Handler
+from workers.references import missing_ids
 from workers.uow import UnitOfWork
+
+programs = table(Program)
 
 # FOR SHARE: the program cannot change (or lose assets) while its order is written.
 _PROGRAM = text(
@@ -84,6 +89,12 @@ async def generate_program_order(cmd: GenerateProgramOrder, uow: UnitOfWork) -> 
 
 async def generate_orders(cmd: GenerateOrders, uow: UnitOfWork) -> dict[str, Any]:
     _require_planner(uow)
+    unknown = await missing_ids(uow.session, programs, cmd.program_ids or [])
+    if unknown:
+        raise Invalid(
+            "the body refers to programs that do not exist",
+            [field_error(["body", "program_ids"], f"no programs with ids {unknown}")],
+        )
     horizon = Horizon(uow.now().date(), cmd.until, cmd.program_ids)
     if cmd.dry_run:
         planned = await forecast(uow.session, horizon, uow.settings.plant_tz)

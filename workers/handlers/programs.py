@@ -11,24 +11,23 @@ from typing import Any
 from sqlalchemy import Row, insert, select, text, update
 
 from shared.db.base import table
-from shared.db.models import Program
+from shared.db.models import Asset, Program
 from shared.enums import Role
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from shared.messages import Command, success
 from shared.messages.programs import SaveProgram
 from workers.dispatcher import Handler
+from workers.references import missing_ids
 from workers.uow import UnitOfWork
 
 programs = table(Program)
+assets = table(Asset)
 
 _REFERENCES = text(
     "SELECT (SELECT frequency_id FROM routines WHERE id = :routine_id) AS routine_frequency,"
     " EXISTS (SELECT 1 FROM frequencies WHERE id = :frequency_id) AS frequency,"
     " EXISTS (SELECT 1 FROM users WHERE id = :technician_id AND role = :technician_role"
-    "         AND active) AS technician,"
-    " (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}')"
-    "    FROM unnest(CAST(:asset_ids AS integer[])) AS t(id)"
-    "   WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.id = t.id)) AS missing_assets"
+    "         AND active) AS technician"
 )
 # The program's assets become exactly `asset_ids`: one DELETE and one INSERT whatever their number.
 _DROP_ASSETS = text(
@@ -42,7 +41,9 @@ _ADD_ASSETS = text(
 )
 
 
-def _reference_errors(cmd: SaveProgram, found: Row[Any]) -> list[dict[str, Any]]:
+def _reference_errors(
+    cmd: SaveProgram, found: Row[Any], missing_assets: list[int]
+) -> list[dict[str, Any]]:
     errors = []
     if found.routine_frequency is None:
         errors.append(field_error(["body", "routine_id"], f"no routine with id {cmd.routine_id}"))
@@ -56,10 +57,8 @@ def _reference_errors(cmd: SaveProgram, found: Row[Any]) -> list[dict[str, Any]]
                 ["body", "technician_id"], f"user {cmd.technician_id} is not an active technician"
             )
         )
-    if found.missing_assets:
-        errors.append(
-            field_error(["body", "asset_ids"], f"no assets with ids {list(found.missing_assets)}")
-        )
+    if missing_assets:
+        errors.append(field_error(["body", "asset_ids"], f"no assets with ids {missing_assets}"))
     return errors
 
 
@@ -86,11 +85,10 @@ async def save_program(cmd: SaveProgram, uow: UnitOfWork) -> dict[str, Any]:
                 "frequency_id": cmd.frequency_id,
                 "technician_id": cmd.technician_id,
                 "technician_role": Role.TECNICO.value,
-                "asset_ids": cmd.asset_ids,
             },
         )
     ).one()
-    errors = _reference_errors(cmd, found)
+    errors = _reference_errors(cmd, found, await missing_ids(uow.session, assets, cmd.asset_ids))
     if errors:
         raise Invalid("the body refers to objects that do not exist or do not fit", errors)
 
