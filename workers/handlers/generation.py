@@ -19,6 +19,7 @@ from workers.references import missing_ids
 from workers.uow import UnitOfWork
 
 programs = table(Program)
+GENERATED = "Órdenes generadas"
 
 # FOR SHARE: the program cannot change (or lose assets) while its order is written.
 _PROGRAM = text(
@@ -98,7 +99,8 @@ async def generate_orders(cmd: GenerateOrders, uow: UnitOfWork) -> dict[str, Any
     horizon = Horizon(uow.now().date(), cmd.until, cmd.program_ids)
     if cmd.dry_run:
         planned = await forecast(uow.session, horizon, uow.settings.plant_tz)
-        return success("Órdenes por generar", generated=len(planned), dry_run=True)
+        # The body of a real run, plus the flag (the contract's dry run).
+        return success(GENERATED, generated=len(planned), dry_run=True)
     made = await generate(uow.session, horizon, _placement(uow), uow.actor.user_id)
     for technician_id, ids in made.by_technician.items():
         if technician_id is not None:
@@ -107,7 +109,7 @@ async def generate_orders(cmd: GenerateOrders, uow: UnitOfWork) -> dict[str, Any
                     technician_id=technician_id, count=len(ids), work_order_ids=ids
                 )
             )
-    return success("Órdenes generadas", generated=len(made.work_order_ids))
+    return success(GENERATED, generated=len(made.work_order_ids))
 
 
 HANDLERS: dict[type[Command], Handler] = {
