@@ -9,8 +9,6 @@ from typing import Any
 
 from tests.api import Api, Plant
 
-MISSING = 10**9
-
 
 def today() -> date:
     # The test settings keep PLANT_TZ at its default, UTC.
@@ -79,8 +77,3 @@ async def new_program(
         **fields,
     )
     return routine_id, program_id
-
-
-def error_locs(body: dict[str, Any]) -> list[list[Any]]:
-    assert body["status"] == "error", body
-    return [error["loc"] for error in body["errors"]]

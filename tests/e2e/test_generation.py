@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from shared.settings import Settings
 from tests.api import Api, Plant
-from tests.e2e.program_helpers import MISSING, error_locs, new_program, save_program, today
+from tests.e2e.catalog_helpers import MISSING, error_locs
+from tests.e2e.program_helpers import new_program, save_program, today
 
 ORDERS = "SELECT count(*) FROM work_orders WHERE program_id = :id"
 KEYS = "SELECT count(*) FROM program_generations WHERE program_id = :id"

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.api import Api, Plant
+from tests.e2e.catalog_helpers import MISSING, error_locs
 from tests.e2e.program_helpers import (
-    MISSING,
-    error_locs,
     new_program,
     routine,
     save_program,
