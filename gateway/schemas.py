@@ -17,6 +17,7 @@ from shared.enums import (
     AvisoStatus,
     FrequencyUnit,
     NotificationKind,
+    ProgramBasis,
     Role,
     StepKind,
     WorkOrderStatus,
@@ -244,6 +245,30 @@ class Aviso(Answer):
     author_id: int | None
     reported_at: datetime | None
     created_at: datetime
+
+
+class Program(Answer):
+    id: int
+    routine_id: int
+    asset_ids: list[int]
+    start_date: date
+    frequency_id: int
+    technician_id: int | None
+    one_order_per_asset: bool
+    basis: ProgramBasis
+    active: bool
+    # The first due date on or after today without an order (None: inactive, or every asset
+    # waits for its open order to be completed on the last-execution basis).
+    next_due: date | None
+    version: int
+
+
+class ForecastOrder(Answer):
+    """An order a generation would create."""
+
+    program_id: int
+    date: date
+    asset_ids: list[int]
 
 
 class Success(Answer):

@@ -82,12 +82,13 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from workers.main import run_worker
 
     groups = [group.strip() for group in args.queues.split(",") if group.strip()]
-    asyncio.run(run_worker(settings, groups))
+    asyncio.run(run_worker(settings, groups, scheduler=args.scheduler))
     return 0
 
 
 def _run(settings: Settings, _: argparse.Namespace) -> int:
-    """Gateway and workers as child processes; Ctrl-C (or SIGTERM) stops them all."""
+    """Gateway and workers (with the scheduler) as child processes; Ctrl-C (or SIGTERM) stops
+    them all."""
     from workers.runner import WORKER_GROUPS
 
     children: list[subprocess.Popen[bytes]] = []
@@ -103,7 +104,15 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     children.append(subprocess.Popen([sys.executable, "-m", "shared.cli", "gateway"]))
     children.append(
         subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", "--queues", ",".join(WORKER_GROUPS)]
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "worker",
+                "--queues",
+                ",".join(WORKER_GROUPS),
+                "--scheduler",
+            ]
         )
     )
     print(
@@ -142,7 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="ordenes,generacion,notificaciones,avisos",
         help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos)",
     )
-    sub.add_parser("run", help="gateway and workers as child processes")
+    worker.add_argument(
+        "--scheduler",
+        action="store_true",
+        help="also publish the daily order generation (safe to run in several workers)",
+    )
+    sub.add_parser("run", help="gateway, workers and scheduler as child processes")
     return parser
 
 

@@ -23,17 +23,21 @@ class DomainError(Exception):
 
     code = "bad_request"
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
+        # Fields the caller needs besides the message (e.g. the id of an existing duplicate).
+        self.extra = extra
 
     @property
     def http_status(self) -> int:
         return HTTP_STATUS[self.code]
 
     def body(self) -> dict[str, Any]:
-        return {"status": "error", "message": self.message, "errors": self.errors}
+        return {"status": "error", "message": self.message, "errors": self.errors, **self.extra}
 
 
 class BadRequest(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(5.0, gt=0)
     worker_metrics_port: int = 9100
     max_body_bytes: int = 8 * 1024 * 1024
+    # The scheduler generates every day the orders due up to this many days ahead.
+    generation_horizon_days: int = Field(30, ge=0, le=3660)
+    # Plant-local time of day at which a generated order is scheduled to start.
+    generation_start_time: time = time(8)
 
     @field_validator("plant_tz")
     @classmethod

@@ -90,13 +90,13 @@ class Dispatcher:
         # The command log is written last: a repeated command is found there by its primary key,
         # and its repeated work rolls back. First deliveries, the common case, pay no lookup.
         async with self._sessionmaker() as session, session.begin():
-            uow = UnitOfWork(session, actor, self._settings.tz)
+            uow = UnitOfWork(session, actor, self._settings)
             if isinstance(command, PlanningCommand) and command.dry_run:
                 # The real work, undone: a dry run answers exactly what a real run would.
                 savepoint = await session.begin_nested()
                 body = {**await handler(command, uow), "dry_run": True}
                 await savepoint.rollback()
-                uow = UnitOfWork(session, actor, self._settings.tz)
+                uow = UnitOfWork(session, actor, self._settings)
             else:
                 body = await handler(command, uow)
             reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)

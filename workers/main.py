@@ -10,12 +10,15 @@ from prometheus_client import start_http_server
 
 from shared.settings import Settings
 from workers.runner import Worker
+from workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 
-async def run_worker(settings: Settings, groups: list[str]) -> None:
+async def run_worker(settings: Settings, groups: list[str], scheduler: bool = False) -> None:
+    """Serve `groups`; with `scheduler`, also publish the daily generation (workers.scheduler)."""
     worker = Worker(settings, groups)
+    daily = Scheduler(settings) if scheduler else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -23,13 +26,17 @@ async def run_worker(settings: Settings, groups: list[str]) -> None:
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.http_host)
     await worker.start()
-    log.info("worker consuming %s", ", ".join(groups))
+    if daily is not None:
+        daily.start()
+    log.info("worker consuming %s%s", ", ".join(groups), " with the scheduler" if daily else "")
     failed = asyncio.create_task(worker.broker.failed.wait())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait([failed, stopping], return_when=asyncio.FIRST_COMPLETED)
     for task in (failed, stopping):
         task.cancel()
     log.info("stopping: finishing messages in hand")
+    if daily is not None:
+        await daily.stop()
     await worker.stop()
     if worker.broker.failed.is_set():
         raise SystemExit(1)

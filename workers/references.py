@@ -1,11 +1,14 @@
-"""Body references to other rows: every named id checked in one statement, each missing one
-reported as a 422 located at its body field."""
+"""Body references to other rows, checked in one statement whatever their number: single ids
+named by body fields (`require_existing`, a 422 per missing one) and lists of ids
+(`missing_ids`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, TextClause, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Invalid, field_error
 from workers.uow import UnitOfWork
@@ -35,3 +38,20 @@ async def require_existing(uow: UnitOfWork, references: References) -> None:
     ]
     if errors:
         raise Invalid("the body refers to objects that do not exist", errors)
+
+
+@functools.cache
+def _missing(table: str) -> TextClause:
+    return text(
+        "SELECT coalesce(array_agg(DISTINCT t.id ORDER BY t.id), '{}')"
+        " FROM unnest(CAST(:ids AS integer[])) AS t(id)"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = t.id)"
+    )
+
+
+async def missing_ids(session: AsyncSession, table: Table, ids: Sequence[int]) -> list[int]:
+    """The ids of `ids` that `table` does not hold, ascending."""
+    if not ids:
+        return []
+    found = await session.execute(_missing(table.name), {"ids": list(ids)})
+    return list(found.scalar_one())

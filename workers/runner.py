@@ -85,7 +85,7 @@ class Envelope:
         """Raises KeyError or ValueError (pydantic's included) when a part is missing or bad."""
         headers = message.headers
         actor = Actor.model_validate(
-            {"user_id": headers["x-user-id"], "role": headers["x-user-role"]}
+            {"user_id": headers.get("x-user-id"), "role": headers["x-user-role"]}
         )
         request_hash = headers.get("x-request-hash")
         request_id = headers.get("x-request-id")
@@ -117,6 +117,7 @@ class Worker:
 
     @property
     def engine(self) -> AsyncEngine:
+        """The engine of this worker's transactions."""
         return self._engine
 
     @property

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.enums import Role
 from shared.messages import Actor
 from shared.messages.events import DomainEvent
+from shared.settings import Settings
 from workers.command_log import Event, HistoryLine
 
 
@@ -19,7 +20,7 @@ from workers.command_log import Event, HistoryLine
 class UnitOfWork:
     session: AsyncSession
     actor: Actor
-    tz: ZoneInfo
+    settings: Settings
     history: list[HistoryLine] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
@@ -31,6 +32,11 @@ class UnitOfWork:
     def emit(self, event: DomainEvent) -> None:
         """Queue an outbox event; written in this transaction, published after commit."""
         self.events.append(Event(event.type, event.model_dump(mode="json")))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The plant's time zone."""
+        return self.settings.tz
 
     def now(self) -> datetime:
         return datetime.now(self.tz)

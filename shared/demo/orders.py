@@ -4,8 +4,6 @@ next 30 days, and how far the technicians had got with each order by the story's
 
 from __future__ import annotations
 
-import calendar
-import itertools
 import random
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -14,7 +12,8 @@ from typing import NamedTuple
 from shared.demo.batch import Row
 from shared.demo.catalog import FREQUENCIES, PREVENTIVE_TARGET
 from shared.demo.plant import Plant
-from shared.enums import StepKind
+from shared.domain.due_dates import due_dates_between
+from shared.enums import FrequencyUnit, StepKind
 from shared.enums import WorkOrderStatus as S
 
 
@@ -32,9 +31,11 @@ def preventive_orders(
     plan: list[tuple[int, date, list[int]]] = []  # (program index, due date, assets)
     for n in rng.sample(range(len(plant.programs)), len(plant.programs)):
         program = plant.programs[n]
-        dues = _due_dates(
+        interval, unit = FREQUENCIES[program.routine.frequency]
+        dues = due_dates_between(
             program.start,
-            *FREQUENCIES[program.routine.frequency],
+            interval,
+            FrequencyUnit(unit),
             today - timedelta(30),
             today + timedelta(30),
         )
@@ -141,20 +142,3 @@ def _preventive_status(x: float, due: date, today: date) -> S:
     if x < 0.1:
         return S.CANCELADA if x < 0.03 else S.PENDIENTE  # cancelled, or overdue
     return S.EN_PROGRESO if x < 0.16 and due >= today - timedelta(3) else S.COMPLETADA
-
-
-def _due_dates(start: date, interval: int, unit: str, first: date, last: date) -> list[date]:
-    """Due dates of a fixed-basis program within [first, last]. Each is counted from `start`,
-    so a 31st does not drift to the 28th after February."""
-    dates: list[date] = []
-    for k in itertools.count():
-        if unit in ("DIA", "SEMANA"):
-            due = start + timedelta(k * interval * (7 if unit == "SEMANA" else 1))
-        else:
-            year, month = divmod(start.month - 1 + k * interval * (12 if unit == "ANIO" else 1), 12)
-            year += start.year
-            due = date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
-        if due > last:
-            break
-        dates += [due] if due >= first else []
-    return dates

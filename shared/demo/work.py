@@ -79,7 +79,7 @@ async def load_work(
             {
                 "work_order_id": i,
                 "at": o.row["created_at"],
-                "event": "creada",
+                "event": "creacion",
                 "user_id": None if o.row["program_id"] else plant.planner,
                 "data": {"type": o.row["type"], "status": S.PENDIENTE.value},
             }

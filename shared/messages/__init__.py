@@ -7,6 +7,7 @@ from shared.messages import (
     mobile,
     notifications,
     planning,
+    programs,
     routines,
     work_orders,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Reply",
     "avisos",
     "catalogs",
+    "programs",
     "commands_by_queue",
     "events",
     "mobile",

@@ -54,9 +54,10 @@ class PlanningCommand(Command):
 
 
 class Actor(Message):
-    """Who sent a command; travels in the message headers."""
+    """Who sent a command; travels in the message headers. No user id: the service itself (the
+    scheduler's daily generation)."""
 
-    user_id: int
+    user_id: int | None
     role: Role
 
 

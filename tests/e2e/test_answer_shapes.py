@@ -17,8 +17,8 @@ from gateway.openapi import Operation
 from shared.messages import events
 from tests.api import PASSWORD, Api, Plant
 from tests.e2e.notification_helpers import emit
+from tests.e2e.program_helpers import new_program, today
 
-# Their frames are checked against the model where they are pushed (tests/e2e/test_push.py).
 # Not JSON: the WebSocket's frames are checked in test_push.py, the calendar in test_mobile.py.
 NOT_JSON = {"/mantenimiento/notificaciones/ws/", "/mantenimiento/app/cronograma.ics"}
 
@@ -64,11 +64,11 @@ async def test_every_list_without_path_parameters_matches_its_model(
             break
         await asyncio.sleep(0.05)
     # The admin's own schedule and notices, so that the app's lists are not empty.
-    await plant.work_order(
-        technician_id=admin.id, start=datetime.now(timezone.utc) + timedelta(days=1)
-    )
+    await plant.work_order(technician_id=admin.id, start=tomorrow)
     notice = {"asset_id": plant.assets[0], "title": "Fuga", "priority": "ALTA"}
     assert (await admin.post("/app/aviso/crear/", notice)).status == 200
+    # A program due within the scheduler's horizon, so that the forecast is not empty.
+    await new_program(plant, admin, start=today())
     checked = 0
     for route in gateway.app.router.routes():
         operation = getattr(route.handler, "openapi", None)
@@ -129,6 +129,24 @@ async def test_objects_and_commands_match_their_models(
     _check(_documented(gateway, "POST", "/mantenimiento/rutinas/guardar/"), saved.body)
     deleted = await planner.post(f"/rutinas/{routine}/eliminar/")
     _check(_documented(gateway, "POST", "/mantenimiento/rutinas/{id}/eliminar/"), deleted.body)
+
+    routine_id, program_id = await new_program(plant, planner, start=today())
+    program = await planner.get(f"/programas/{program_id}/")
+    _check(_documented(gateway, "GET", "/mantenimiento/programas/{id}/"), program.body)
+    saved = await planner.post(
+        "/programas/guardar/",
+        {**program.body, "id": program_id, "next_due": None} | {"routine_id": routine_id},
+    )
+    assert saved.status == 422  # `next_due` is read-only: the body refuses it
+    body = {k: v for k, v in program.body.items() if k != "next_due"}
+    saved = await planner.post("/programas/guardar/", body)
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/guardar/"), saved.body)
+    one = await planner.post(f"/programas/{program_id}/generar-ot/", {"date": today().isoformat()})
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/{id}/generar-ot/"), one.body)
+    batch = await planner.post(
+        "/programas/generar/", {"until": today().isoformat(), "program_ids": [program_id]}
+    )
+    _check(_documented(gateway, "POST", "/mantenimiento/programas/generar/"), batch.body)
 
     login = await Api(planner.http, None).post(
         "/auth/token/", {"username": "planner", "password": PASSWORD}

@@ -235,7 +235,7 @@ async def test_demo_data_is_complete_and_consistent() -> None:
             await scalar(
                 engine,
                 """SELECT count(*) FROM work_orders wo WHERE 1 <> (SELECT count(*)
-            FROM work_order_events e WHERE e.work_order_id = wo.id AND e.event = 'creada')""",
+            FROM work_order_events e WHERE e.work_order_id = wo.id AND e.event = 'creacion')""",
             )
             == 0
         )

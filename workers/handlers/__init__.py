@@ -7,8 +7,10 @@ from workers.dispatcher import Handler
 from workers.handlers import (
     avisos,
     catalogs,
+    generation,
     mobile,
     notifications,
+    programs,
     rescheduling,
     restructuring,
     routines,
@@ -18,7 +20,9 @@ from workers.handlers import (
 COMMAND_HANDLERS: dict[type[Command], Handler] = {
     **avisos.HANDLERS,
     **catalogs.HANDLERS,
+    **generation.HANDLERS,
     **notifications.HANDLERS,
+    **programs.HANDLERS,
     **routines.HANDLERS,
     **mobile.HANDLERS,
     **work_orders.HANDLERS,

@@ -37,7 +37,7 @@ from shared.messages.catalogs import (
     SaveUser,
 )
 from workers.dispatcher import Handler
-from workers.references import References, require_existing
+from workers.references import References, missing_ids, require_existing
 from workers.uow import UnitOfWork
 
 locations = table(Location)
@@ -59,11 +59,6 @@ _IS_ANCESTOR = text(
     " SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = :location_id)"
 )
 _TREE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('locations.tree'))")
-_MISSING_TYPES = text(
-    "SELECT coalesce(array_agg(DISTINCT t.id ORDER BY t.id), '{}')"
-    " FROM unnest(CAST(:ids AS integer[])) AS t(id)"
-    " WHERE NOT EXISTS (SELECT 1 FROM maintenance_types m WHERE m.id = t.id)"
-)
 _LINK_TYPES = text(
     "INSERT INTO category_maintenance_types (category_id, maintenance_type_id)"
     " SELECT DISTINCT CAST(:category_id AS integer), t.id"
@@ -136,7 +131,7 @@ async def save_category(cmd: SaveCategory, uow: UnitOfWork) -> dict[str, Any]:
     await _begin(uow, categories, cmd.id, "category")
     ids = cmd.maintenance_type_ids
     if ids:
-        missing = (await uow.session.execute(_MISSING_TYPES, {"ids": ids})).scalar_one()
+        missing = await missing_ids(uow.session, maintenance_types, ids)
         if missing:
             raise Invalid(
                 "the body refers to objects that do not exist",

@@ -128,6 +128,7 @@ _MERGE = text(
 # others are deleted once their children have moved.
 _DELETE = text("DELETE FROM work_orders WHERE id = ANY(CAST(:ids AS integer[]))")
 
+
 async def split(cmd: SplitWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
     row = await lock_order(uow.session, cmd.work_order_id, cmd.version)
     if row.status not in PENDING:

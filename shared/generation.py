@@ -1,0 +1,276 @@
+"""Work-order generation from programs, as set-based SQL shared by the forecast (gateway) and the
+generation commands (workers): the forecast is exactly the groups a generation would create.
+
+Rules (README, "Programs and generation"):
+- FIJA: the due dates `start_date + k × interval` (see `shared.domain.due_dates`) from
+  max(start_date, today) to `until`. Due dates already past are not generated (a program started
+  years ago does not flood the plan); a planner can still generate one with `generar-ot`.
+- ULTIMA_EJECUCION: per asset, one interval after the `actual_end` (plant date) of the program's
+  last completed order with that asset, or `start_date` without one, and never before today; no
+  order while the asset has an open (PENDIENTE/EN_PROGRESO) order of the program.
+- Dedup key (program, asset, due date) in `program_generations`: a key with a row is never
+  generated again by a batch. Its primary key, not a Python check, settles concurrent runs.
+- One order per asset and due date with `one_order_per_asset`, else one per due date.
+
+Every run is one statement whatever the number of programs and orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.enums import ProgramBasis, WorkOrderStatus, WorkOrderType
+
+
+def _month_index(column: str) -> str:
+    return f"(extract(year FROM {column}) * 12 + extract(month FROM {column}))::integer"
+
+
+# The programs of a run with their step in days or months (one of the two is 0), the first date
+# they may generate, and the span of k to try, in the step's unit (a superset, filtered below).
+_PROGRAMS = f"""
+run_programs AS (
+    SELECT p.id, p.start_date, p.one_order_per_asset, p.basis, s.step_days, s.step_months,
+           make_interval(months => s.step_months, days => s.step_days) AS step,
+           greatest(p.start_date, CAST(:today AS date)) AS lower
+      FROM programs p
+      JOIN frequencies f ON f.id = p.frequency_id
+     CROSS JOIN LATERAL (
+           SELECT CASE f.unit WHEN 'DIA' THEN f.interval WHEN 'SEMANA' THEN 7 * f.interval
+                  ELSE 0 END AS step_days,
+                  CASE f.unit WHEN 'MES' THEN f.interval WHEN 'ANIO' THEN 12 * f.interval
+                  ELSE 0 END AS step_months) s
+     WHERE p.active
+       AND (CAST(:program_ids AS integer[]) IS NULL
+            OR p.id = ANY(CAST(:program_ids AS integer[])))
+), spans AS (
+    SELECT rp.*,
+           CASE WHEN step_days > 0 THEN (lower - start_date) / step_days
+                ELSE ({_month_index("lower")} - {_month_index("start_date")}) / step_months
+           END AS k_low,
+           CASE WHEN step_days > 0 THEN (CAST(:until AS date) - start_date) / step_days
+                ELSE ({_month_index("CAST(:until AS date)")} - {_month_index("start_date")})
+                     / step_months
+           END AS k_high
+      FROM run_programs rp
+     WHERE rp.basis = '{ProgramBasis.FIJA}'
+), fixed_dates AS (
+    SELECT s.id AS program_id, s.one_order_per_asset, d.due_date
+      FROM spans s
+     CROSS JOIN LATERAL generate_series(greatest(s.k_low, 0), s.k_high) AS k
+     CROSS JOIN LATERAL (SELECT CAST(s.start_date + k * s.step AS date) AS due_date) d
+     WHERE d.due_date >= s.lower AND d.due_date <= CAST(:until AS date)
+), after_last AS (
+    SELECT rp.id AS program_id, pa.asset_id, rp.one_order_per_asset,
+           greatest(rp.lower, CAST(CAST(last.finished AT TIME ZONE :tz AS date) + rp.step AS date))
+               AS due_date
+      FROM run_programs rp
+      JOIN program_assets pa ON pa.program_id = rp.id
+      LEFT JOIN LATERAL (
+           SELECT max(w.actual_end) AS finished
+             FROM work_orders w
+             JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
+            WHERE w.program_id = rp.id AND w.status = '{WorkOrderStatus.COMPLETADA}') last ON TRUE
+     WHERE rp.basis = '{ProgramBasis.ULTIMA_EJECUCION}'
+       AND NOT EXISTS (
+           SELECT 1 FROM work_orders w
+             JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
+            WHERE w.program_id = rp.id
+              AND w.status IN ('{WorkOrderStatus.PENDIENTE}', '{WorkOrderStatus.EN_PROGRESO}'))
+), candidates AS (
+    SELECT f.program_id, pa.asset_id, f.due_date, f.one_order_per_asset
+      FROM fixed_dates f JOIN program_assets pa ON pa.program_id = f.program_id
+    UNION ALL
+    SELECT program_id, asset_id, due_date, one_order_per_asset
+      FROM after_last WHERE due_date <= CAST(:until AS date)
+), due AS (
+    -- group_asset: the asset of a one-order-per-asset group, else 0 (one group per due date).
+    SELECT c.program_id, c.asset_id, c.due_date,
+           CASE WHEN c.one_order_per_asset THEN c.asset_id ELSE 0 END AS group_asset
+      FROM candidates c
+     WHERE NOT EXISTS (SELECT 1 FROM program_generations g
+                        WHERE g.program_id = c.program_id AND g.asset_id = c.asset_id
+                          AND g.due_date = c.due_date)
+)
+"""
+
+# One program's order for a date and assets, ignoring `one_order_per_asset` (`generar-ot`).
+_ONE_ORDER = """
+due AS (
+    SELECT CAST(:program_id AS integer) AS program_id, a.asset_id,
+           CAST(:due_date AS date) AS due_date, 0 AS group_asset
+      FROM unnest(CAST(:asset_ids AS integer[])) AS a(asset_id)
+)
+"""
+
+_FORECAST = text(
+    f"WITH {_PROGRAMS}"
+    " SELECT program_id, due_date, array_agg(asset_id ORDER BY asset_id) AS asset_ids"
+    " FROM due GROUP BY program_id, due_date, group_asset"
+    " ORDER BY due_date, program_id, min(asset_id)"
+)
+
+# Claims the keys first (their primary key decides between concurrent runs; rows are claimed in
+# key order, so two runs wait for each other instead of deadlocking) with the order id drawn for
+# each group, then writes the orders of the claimed keys, their assets, a copy of the routine's
+# steps, and a history line. A key whose order was deleted (work_order_id NULL) is claimed again:
+# a batch never sees such keys (`due` excludes every existing key), `generar-ot` may reuse them.
+_WRITE = """
+, groups AS (
+    SELECT program_id, due_date, group_asset, nextval('work_orders_id_seq') AS work_order_id
+      FROM due GROUP BY program_id, due_date, group_asset
+), claimed AS (
+    INSERT INTO program_generations (program_id, asset_id, due_date, work_order_id)
+    SELECT d.program_id, d.asset_id, d.due_date, g.work_order_id
+      FROM due d
+      JOIN groups g ON g.program_id = d.program_id AND g.due_date = d.due_date
+                   AND g.group_asset = d.group_asset
+     ORDER BY d.program_id, d.asset_id, d.due_date
+    ON CONFLICT (program_id, asset_id, due_date) DO UPDATE
+       SET work_order_id = EXCLUDED.work_order_id
+       WHERE program_generations.work_order_id IS NULL
+    RETURNING program_id, asset_id, due_date, work_order_id
+), claimed_orders AS (
+    SELECT work_order_id, program_id, due_date, count(*) AS assets, min(asset_id) AS first_asset,
+           (due_date + CAST(:start_time AS time)) AT TIME ZONE :tz AS starts
+      FROM claimed GROUP BY work_order_id, program_id, due_date
+), orders AS (
+    INSERT INTO work_orders (id, type, status, title, scheduled_start, scheduled_end,
+                             technician_id, routine_id, program_id, due_date)
+    SELECT c.work_order_id, :type, :status,
+           r.name || ' - ' || CASE WHEN c.assets = 1 THEN a.code ELSE c.assets || ' equipos' END,
+           c.starts, c.starts + r.estimated_duration_min * interval '1 minute',
+           p.technician_id, p.routine_id, p.id, c.due_date
+      FROM claimed_orders c
+      JOIN programs p ON p.id = c.program_id
+      JOIN routines r ON r.id = p.routine_id
+      JOIN assets a ON a.id = c.first_asset
+     ORDER BY c.due_date, c.program_id, c.work_order_id
+    RETURNING id, technician_id, routine_id
+), order_assets AS (
+    INSERT INTO work_order_assets (work_order_id, asset_id)
+    SELECT work_order_id, asset_id FROM claimed
+), steps AS (
+    INSERT INTO work_order_steps (work_order_id, position, description, kind, unit, min_value,
+                                  max_value)
+    SELECT o.id, s.position, s.description, s.kind, s.unit, s.min_value, s.max_value
+      FROM orders o JOIN routine_steps s ON s.routine_id = o.routine_id
+), history AS (
+    INSERT INTO work_order_events (work_order_id, user_id, event, data)
+    SELECT id, CAST(:user_id AS integer), 'creacion', CAST(:created AS jsonb) FROM orders
+)
+SELECT technician_id, array_agg(id ORDER BY id) AS work_order_ids,
+       (SELECT count(*) FROM claimed) AS claimed
+  FROM orders GROUP BY technician_id
+"""
+
+_GENERATE = text(f"WITH {_PROGRAMS}{_WRITE}")
+_GENERATE_ONE = text(f"WITH {_ONE_ORDER}{_WRITE}")
+_CREATED = orjson.dumps(
+    {"type": WorkOrderType.PREVENTIVA, "status": WorkOrderStatus.PENDIENTE}
+).decode()
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Which programs (None: all active ones) generate up to when, seen from which day."""
+
+    today: date
+    until: date
+    program_ids: list[int] | None = None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    program_id: int
+    date: date
+    asset_ids: list[int]
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The orders made, by technician (None: orders without one), and how many keys claimed."""
+
+    by_technician: dict[int | None, list[int]]
+    claimed: int
+
+    @property
+    def work_order_ids(self) -> list[int]:
+        return sorted(i for ids in self.by_technician.values() for i in ids)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where generated orders go in time: the plant's zone and local start time."""
+
+    tz: str
+    start_time: time
+
+
+def _horizon_params(horizon: Horizon, tz: str) -> dict[str, Any]:
+    return {
+        "today": horizon.today,
+        "until": horizon.until,
+        "program_ids": horizon.program_ids,
+        "tz": tz,
+    }
+
+
+async def forecast(
+    conn: AsyncConnection | AsyncSession, horizon: Horizon, tz: str
+) -> list[Forecast]:
+    """The orders a generation over `horizon` would create now, by due date."""
+    rows = await conn.execute(_FORECAST, _horizon_params(horizon, tz))
+    return [Forecast(row.program_id, row.due_date, list(row.asset_ids)) for row in rows]
+
+
+def _write_params(placement: Placement, user_id: int | None) -> dict[str, Any]:
+    return {
+        "tz": placement.tz,
+        "start_time": placement.start_time,
+        "user_id": user_id,
+        "type": WorkOrderType.PREVENTIVA.value,
+        "status": WorkOrderStatus.PENDIENTE.value,
+        "created": _CREATED,
+    }
+
+
+def _generated(rows: Any) -> Generated:
+    by_technician: dict[int | None, list[int]] = {}
+    claimed = 0
+    for row in rows:
+        by_technician[row.technician_id] = list(row.work_order_ids)
+        claimed = int(row.claimed)
+    return Generated(by_technician, claimed)
+
+
+async def generate(
+    session: AsyncSession, horizon: Horizon, placement: Placement, user_id: int | None
+) -> Generated:
+    """Create every due order of `horizon` that has not been generated yet."""
+    params = _horizon_params(horizon, placement.tz) | _write_params(placement, user_id)
+    return _generated(await session.execute(_GENERATE, params))
+
+
+async def generate_one(
+    session: AsyncSession,
+    program_id: int,
+    due_date: date,
+    asset_ids: list[int],
+    placement: Placement,
+    user_id: int | None,
+) -> Generated:
+    """One order of a program for `due_date` and `asset_ids`; `claimed` tells how many of the
+    keys were free (fewer than the assets: some already have an order)."""
+    params = {
+        "program_id": program_id,
+        "due_date": due_date,
+        "asset_ids": asset_ids,
+    } | _write_params(placement, user_id)
+    return _generated(await session.execute(_GENERATE_ONE, params))

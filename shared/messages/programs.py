@@ -1,0 +1,68 @@
+"""Commands on programs: save one, generate one order, generate every due order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, field_validator
+
+from shared.enums import ProgramBasis
+from shared.messages.base import Command
+
+# A batch may name many programs; bodies stay within the gateway's size limit anyway.
+MAX_IDS = 10_000
+
+
+def _unique(ids: list[int] | None) -> list[int] | None:
+    if ids is not None and len(set(ids)) != len(ids):
+        raise ValueError("ids must be unique")
+    return ids
+
+
+class SaveProgram(Command):
+    """Create (no `id`) or update (`id`) a program (`POST /programas/guardar/`)."""
+
+    routing_key = "programa.guardar"
+
+    id: int | None = None
+    routine_id: int
+    asset_ids: list[int] = Field(min_length=1, max_length=MAX_IDS)
+    start_date: date
+    # None: the routine's frequency.
+    frequency_id: int | None = None
+    technician_id: int | None = None
+    one_order_per_asset: bool = False
+    basis: ProgramBasis = ProgramBasis.FIJA
+    active: bool = True
+    version: int | None = Field(None, ge=1)
+
+    _unique_assets = field_validator("asset_ids")(_unique)
+
+
+class GenerateProgramOrder(Command):
+    """One order of a program for a date (`POST /programas/{id}/generar-ot/`)."""
+
+    routing_key = "programa.generar_ot"
+    queue = "generacion"
+
+    program_id: int
+    date: date
+    # None: all the program's assets.
+    asset_ids: list[int] | None = Field(None, min_length=1, max_length=MAX_IDS)
+
+    _unique_assets = field_validator("asset_ids")(_unique)
+
+
+class GenerateOrders(Command):
+    """Every due order of the active programs up to `until` (`POST /programas/generar/`; also
+    what the scheduler publishes daily)."""
+
+    routing_key = "programa.generar"
+    queue = "generacion"
+
+    until: date
+    # None: every active program.
+    program_ids: list[int] | None = Field(None, max_length=MAX_IDS)
+    dry_run: bool = False
+
+    _unique_programs = field_validator("program_ids")(_unique)

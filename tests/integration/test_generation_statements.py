@@ -1,0 +1,77 @@
+"""A batch generation costs the same number of statements for 10 programs as for 200: counted
+on the worker's own engine (the worker runs in the test process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.api import Api, Plant
+from tests.e2e.program_helpers import routine, today
+from workers.runner import Worker
+
+
+@contextmanager
+def counting(worker: Worker) -> Iterator[list[str]]:
+    """The statements the worker's commands send meanwhile (the outbox relay's polls aside)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "published_at" not in statement:
+            statements.append(statement)
+
+    engine = worker.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def _programs(plant: Plant, routine_id: int, count: int, technician: int) -> list[int]:
+    ids = await plant.scalar(
+        """
+        WITH made AS (
+            INSERT INTO programs (routine_id, start_date, frequency_id, technician_id,
+                                  one_order_per_asset)
+            SELECT r.id, CAST(:start AS date), r.frequency_id, :tech, n % 3 = 0
+              FROM routines r CROSS JOIN generate_series(1, :count) AS n
+             WHERE r.id = :routine
+            RETURNING id
+        ), assets AS (
+            INSERT INTO program_assets (program_id, asset_id)
+            SELECT made.id, a.id FROM made CROSS JOIN unnest(CAST(:assets AS integer[])) AS a(id)
+        )
+        SELECT array_agg(id ORDER BY id) FROM made
+        """,
+        start=today(),
+        tech=technician,
+        count=count,
+        routine=routine_id,
+        assets=plant.assets[:2],
+    )
+    return list(ids)
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size(
+    plant: Plant, planner: Api, tech: Api, worker: Worker
+) -> None:
+    routine_id = await routine(plant, unit="SEMANA", interval=1)
+    until = (today() + timedelta(days=27)).isoformat()  # four weekly due dates
+    counts, generated = [], []
+    for size in (10, 200):
+        programs = await _programs(plant, routine_id, size, tech.id)
+        with counting(worker) as statements:
+            answer = await planner.post(
+                "/programas/generar/", {"until": until, "program_ids": programs}
+            )
+        assert answer.status == 200, answer.body
+        generated.append(answer.body["generated"])
+        counts.append(len(statements))
+    # Every third program makes one order per asset (two assets): 4 dates × (n + n // 3).
+    assert generated == [4 * (10 + 3), 4 * (200 + 66)]
+    assert counts[0] == counts[1] and counts[0] <= 3, counts

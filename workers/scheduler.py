@@ -1,0 +1,96 @@
+"""The daily generation: publishes `programa.generar` up to today + GENERATION_HORIZON_DAYS when
+it starts and again after every plant-local midnight.
+
+Safe to run more than once: every scheduler derives the same command id for a day (uuid5 of the
+broker namespace and the date), so a second publication is a replay of the first (see the command
+log), and generation is idempotent anyway. A missed day is caught up by the next run, which
+generates every due date up to its horizon that has no order yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+
+from shared.enums import Role
+from shared.messages.programs import GenerateOrders
+from shared.messaging.connection import Broker
+from shared.messaging.publishing import json_message
+from shared.messaging.topology import COMMANDS, declare_topology
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_NAMESPACE = uuid.UUID("0b7f6c9e-3d2a-4f47-9a6e-2f1d8c5b4e21")
+# Published with a role and no user: the service itself (see `Actor`).
+ROLE = Role.PLANIFICADOR
+# After midnight, a little margin so that "today" has surely changed everywhere.
+AFTER_MIDNIGHT = time(0, 5)
+RETRY_S = 60.0
+
+
+def daily_command(settings: Settings, today: date) -> tuple[uuid.UUID, GenerateOrders]:
+    """The day's command and its id, the same in every scheduler of this namespace."""
+    command_id = uuid.uuid5(SCHEDULER_NAMESPACE, f"{settings.amqp_namespace}:{today.isoformat()}")
+    until = today + timedelta(days=settings.generation_horizon_days)
+    return command_id, GenerateOrders(until=until)
+
+
+def seconds_until_next_run(now: datetime) -> float:
+    """From `now` (plant-aware) to the next day's AFTER_MIDNIGHT in the same zone."""
+    following = datetime.combine(now.date() + timedelta(days=1), AFTER_MIDNIGHT, now.tzinfo)
+    return max((following - now).total_seconds(), 1.0)
+
+
+class Scheduler:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._exchange: AbstractExchange | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.broker = Broker(settings, [self._setup])
+
+    async def _setup(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel(publisher_confirms=True)
+        self._exchange = (await declare_topology(channel, self._settings)).exchanges[COMMANDS]
+
+    async def publish(self, today: date) -> uuid.UUID:
+        """Publish the day's command (confirmed by the broker); its id."""
+        assert self._exchange is not None, "publish before the broker is up"
+        command_id, command = daily_command(self._settings, today)
+        message = json_message(
+            command.model_dump_json().encode(),
+            message_id=str(command_id),
+            type=command.routing_key,
+            headers={"x-user-role": ROLE.value, "x-request-id": f"scheduler-{today}"},
+        )
+        await self._exchange.publish(
+            message, command.routing_key, timeout=self._settings.publish_timeout_s
+        )
+        log.info("published generation up to %s (command %s)", command.until, command_id)
+        return command_id
+
+    async def _run(self) -> None:
+        await self.broker.started.wait()
+        while True:
+            now = datetime.now(self._settings.tz)
+            try:
+                await self.publish(now.date())
+            except Exception:  # broker trouble: try again soon; nothing is lost meanwhile
+                log.exception("could not publish the daily generation")
+                await asyncio.sleep(RETRY_S)
+                continue
+            await asyncio.sleep(seconds_until_next_run(datetime.now(self._settings.tz)))
+
+    def start(self) -> None:
+        self.broker.start()
+        self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.broker.close()
