@@ -1,6 +1,6 @@
 """Outbox rows remember their transaction: the event feed's commit-safe order
 
-Revision ID: 0006_notifications
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27 18:40:00
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_notifications"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
