@@ -4,9 +4,10 @@ external notices: set-based inserts, and what a corrective order's fate does to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,7 +55,7 @@ _REOPEN = text(
     """
     UPDATE avisos SET status = 'ABIERTO', work_order_id = NULL, updated_at = now()
      WHERE work_order_id = ANY(CAST(:ids AS integer[])) AND status = 'EN_PROCESO'
-    RETURNING id, author_id
+    RETURNING id, author_id, 'EN_PROCESO' AS old_status
     """
 )
 
@@ -134,27 +135,26 @@ async def insert_external(
 async def close_notice_of_completed(uow: UnitOfWork, work_order_id: int) -> None:
     """A corrective order was completed: the notice it was made from is closed, and its author
     told."""
-    for row in await uow.session.execute(_CLOSE, {"work_order_id": work_order_id}):
+    changed = await uow.session.execute(_CLOSE, {"work_order_id": work_order_id})
+    _announce(uow, changed, AvisoStatus.CERRADO, work_order_id)
+
+
+async def reopen_notices_of(uow: UnitOfWork, work_order_ids: Sequence[int]) -> None:
+    """Orders that will not be done: their notices are open again, and their authors told."""
+    changed = await uow.session.execute(_REOPEN, {"ids": list(work_order_ids)})
+    _announce(uow, changed, AvisoStatus.ABIERTO, None)
+
+
+def _announce(
+    uow: UnitOfWork, changed: Iterable[Any], status: AvisoStatus, work_order_id: int | None
+) -> None:
+    for row in changed:
         uow.emit(
             events.AvisoUpdated(
                 aviso_id=row.id,
                 author_id=row.author_id,
                 old_status=row.old_status,
-                new_status=AvisoStatus.CERRADO,
+                new_status=status,
                 work_order_id=work_order_id,
-            )
-        )
-
-
-async def reopen_notices_of(uow: UnitOfWork, work_order_ids: Sequence[int]) -> None:
-    """Orders that will not be done: their notices are open again, and their authors told."""
-    for row in await uow.session.execute(_REOPEN, {"ids": list(work_order_ids)}):
-        uow.emit(
-            events.AvisoUpdated(
-                aviso_id=row.id,
-                author_id=row.author_id,
-                old_status=AvisoStatus.EN_PROCESO,
-                new_status=AvisoStatus.ABIERTO,
-                work_order_id=None,
             )
         )

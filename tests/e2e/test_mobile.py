@@ -106,24 +106,24 @@ async def test_schedule_days_are_plant_local(
     )
     api, _ = await gateway_for(mexico)
     mine = Api(api.http, tech.token, tech.user)
-    # 03:00 UTC on the 21st is 21:00 on the 20th in Mexico City (UTC-6).
-    late = await plant.work_order(technician_id=tech.id, start=datetime(2031, 4, 21, 3, tzinfo=UTC))
-    response = await mine.get("/app/cronograma/", start_date="2031-04-20", end_date="2031-04-20")
+    # 03:00 UTC on the 21st is 21:00 on the 20th (a day no other test uses) in Mexico City (UTC-6).
+    late = await plant.work_order(technician_id=tech.id, start=datetime(2037, 4, 21, 3, tzinfo=UTC))
+    response = await mine.get("/app/cronograma/", start_date="2037-04-20", end_date="2037-04-20")
     assert response.status == 200, response.body
     assert response.body == [
         {
-            "date": "2031-04-20",
+            "date": "2037-04-20",
             "work_orders": [
                 {
                     **response.body[0]["work_orders"][0],
                     "id": late,
-                    "scheduled_start": "2031-04-20T21:00:00-06:00",
+                    "scheduled_start": "2037-04-20T21:00:00-06:00",
                 }
             ],
         }
     ]
     assert (
-        await tech.get("/app/cronograma/", start_date="2031-04-20", end_date="2031-04-20")
+        await tech.get("/app/cronograma/", start_date="2037-04-20", end_date="2037-04-20")
     ).body == []
 
 
