@@ -7,6 +7,7 @@ Exit status: 0 when every answer was right (a missed target is reported, not fat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import sys
 import time
@@ -36,11 +37,11 @@ def _chosen(only: str | None, s1: bool) -> list[str]:
     ]
 
 
-async def bench(scale: float, quick: bool, chosen: list[str]) -> list[Row]:
+async def bench(scale: float, budget: Budget, quick: bool, chosen: list[str]) -> list[Row]:
     loader = Loader()
     rows: list[Row] = []
     try:
-        async with open_run(scale, loader, QUICK if quick else FULL, quick) as run:
+        async with open_run(scale, loader, budget, quick) as run:
             for name in chosen:
                 began = time.perf_counter()
                 print(f"{name}: {SCENARIOS[name].title} …", flush=True)
@@ -57,11 +58,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny scale, short loads (CI)")
     parser.add_argument("--s1", action="store_true", help="also run S1 (loads 10x the scale)")
     parser.add_argument("--only", help="comma-separated scenario ids")
+    parser.add_argument("--seconds", type=float, help="measured seconds per load")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     args = parser.parse_args()
     scale = args.scale if args.scale is not None else QUICK_SCALE if args.quick else 1.0
     try:
-        rows = asyncio.run(bench(scale, args.quick, _chosen(args.only, args.s1)))
+        budget = QUICK if args.quick else FULL
+        if args.seconds:
+            budget = dataclasses.replace(budget, duration_s=args.seconds)
+        rows = asyncio.run(bench(scale, budget, args.quick, _chosen(args.only, args.s1)))
     except WrongAnswer as exc:
         print(f"bench failed: wrong answer: {exc}", file=sys.stderr)
         sys.exit(1)

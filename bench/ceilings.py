@@ -55,16 +55,18 @@ READ = (
     "LEFT JOIN users u ON u.id = wo.technician_id WHERE wo.id = $1"
 )
 SEARCH = f"""
-    WITH matching AS (
+    WITH matching AS MATERIALIZED (
         SELECT id, scheduled_start FROM work_orders
-         WHERE status = ANY($1) AND scheduled_end >= $2 AND scheduled_start < $3
+         WHERE status = ANY($1)
+           AND tstzrange(scheduled_start, scheduled_end, '[]') && tstzrange($2, $3, '[)')
     )
     SELECT (SELECT count(*) FROM matching) AS total,
            (SELECT coalesce(json_agg(page.item ORDER BY page.scheduled_start, page.id), '[]')
               FROM (SELECT wo.id, wo.scheduled_start, {_ORDER_JSON.format(steps="")} AS item
                       FROM work_orders wo LEFT JOIN users u ON u.id = wo.technician_id
-                     WHERE wo.id IN (SELECT id FROM matching)
-                     ORDER BY wo.scheduled_start, wo.id LIMIT $4) page)::text AS items
+                     WHERE wo.id IN (SELECT id FROM matching ORDER BY scheduled_start, id
+                                     LIMIT $4)
+                     ORDER BY wo.scheduled_start, wo.id) page)::text AS items
 """
 UPDATE = "UPDATE work_orders SET notes = $2, version = version + 1 WHERE id = $1"
 

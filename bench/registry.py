@@ -83,12 +83,14 @@ class Run:
     figures: dict[str, float] = field(default_factory=dict)
 
     async def http(self, base_url: str, requests: list[Request], concurrency: int) -> Stats:
+        print(f"  load on {base_url}, {concurrency} at once", flush=True)
         stats = await self.loader.run(
             HttpLoad(base_url, self.data.token, requests, self.budget.bounds(concurrency))
         )
         return checked(stats, base_url)
 
     async def rpc(self, queue: str, calls: list[tuple[int, str]], concurrency: int) -> Stats:
+        print(f"  load on queue {queue}, {concurrency} at once", flush=True)
         stats = await self.loader.run(
             RpcLoad(self.site.amqp_url, queue, calls, self.budget.bounds(concurrency))
         )
