@@ -31,9 +31,7 @@ def _chosen(only: str | None, s1: bool) -> list[str]:
             raise SystemExit(f"unknown scenario(s) {unknown}; known: {list(SCENARIOS)}")
         return [name for name in SCENARIOS if name in wanted]
     return [
-        name
-        for name, spec in SCENARIOS.items()
-        if not spec.on_request or (name == "S1" and s1)
+        name for name, spec in SCENARIOS.items() if not spec.on_request or (name == "S1" and s1)
     ]
 
 

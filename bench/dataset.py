@@ -110,7 +110,9 @@ class _Plant:
             [(i, f"Tipo {i}") for i in range(1, s.maintenance_types + 1)],
         )
         self.add(
-            "asset_categories", ("id", "name"), [(i, f"Categoría {i}") for i in range(1, s.categories + 1)]
+            "asset_categories",
+            ("id", "name"),
+            [(i, f"Categoría {i}") for i in range(1, s.categories + 1)],
         )
         self.add(
             "category_maintenance_types",
@@ -165,7 +167,14 @@ class _Plant:
             minutes = rng.choice((30, 60, 90, 120, 240))
             self.routine_minutes[r] = minutes
             routines.append(
-                (r, f"Rutina {r}", "", rng.randint(1, s.maintenance_types), rng.randint(1, 6), minutes)
+                (
+                    r,
+                    f"Rutina {r}",
+                    "",
+                    rng.randint(1, s.maintenance_types),
+                    rng.randint(1, 6),
+                    minutes,
+                )
             )
             own = []
             for position in range(1, rng.randint(5, 15) + 1):
@@ -185,12 +194,28 @@ class _Plant:
             steps += [(len(steps) + i + 1, r, *step) for i, step in enumerate(own)]
         self.add(
             "routines",
-            ("id", "name", "description", "maintenance_type_id", "frequency_id", "estimated_duration_min"),
+            (
+                "id",
+                "name",
+                "description",
+                "maintenance_type_id",
+                "frequency_id",
+                "estimated_duration_min",
+            ),
             routines,
         )
         self.add(
             "routine_steps",
-            ("id", "routine_id", "position", "description", "kind", "unit", "min_value", "max_value"),
+            (
+                "id",
+                "routine_id",
+                "position",
+                "description",
+                "kind",
+                "unit",
+                "min_value",
+                "max_value",
+            ),
             steps,
         )
 
@@ -224,30 +249,65 @@ class _Plant:
                 due += timedelta(days=every)
         self.add(
             "programs",
-            ("id", "routine_id", "start_date", "frequency_id", "technician_id",
-             "one_order_per_asset", "basis", "active"),
+            (
+                "id",
+                "routine_id",
+                "start_date",
+                "frequency_id",
+                "technician_id",
+                "one_order_per_asset",
+                "basis",
+                "active",
+            ),
             programs,
         )
         self.add("program_assets", ("program_id", "asset_id"), program_assets)
         self.add(
             "work_orders",
-            ("id", "code", "type", "status", "title", "scheduled_start", "scheduled_end",
-             "actual_start", "actual_end", "technician_id", "notes", "routine_id", "program_id",
-             "due_date"),
+            (
+                "id",
+                "code",
+                "type",
+                "status",
+                "title",
+                "scheduled_start",
+                "scheduled_end",
+                "actual_start",
+                "actual_end",
+                "technician_id",
+                "notes",
+                "routine_id",
+                "program_id",
+                "due_date",
+            ),
             orders,
         )
         self.add("work_order_assets", ("work_order_id", "asset_id"), order_assets)
         self.add(
             "work_order_steps",
-            ("id", "work_order_id", "position", "description", "kind", "unit", "min_value",
-             "max_value", "done", "ok"),
+            (
+                "id",
+                "work_order_id",
+                "position",
+                "description",
+                "kind",
+                "unit",
+                "min_value",
+                "max_value",
+                "done",
+                "ok",
+            ),
             order_steps,
         )
         self.add(
-            "program_generations", ("program_id", "asset_id", "due_date", "work_order_id"), generations
+            "program_generations",
+            ("program_id", "asset_id", "due_date", "work_order_id"),
+            generations,
         )
 
-    def _order(self, order_id: int, program: int, routine: int, technician: int, due: date) -> tuple[Any, ...]:
+    def _order(
+        self, order_id: int, program: int, routine: int, technician: int, due: date
+    ) -> tuple[Any, ...]:
         roll = self.rng.random()
         start = _utc(due, 8)
         end = start + timedelta(minutes=self.routine_minutes[routine])
@@ -258,9 +318,20 @@ class _Plant:
         actual_start = start if status in ("COMPLETADA", "EN_PROGRESO") else None
         actual_end = end if status == "COMPLETADA" else None
         return (
-            order_id, f"OT-{YEAR}-{order_id:07d}", "PREVENTIVA", status,
-            f"Rutina {routine} (programa {program})", start, end, actual_start, actual_end,
-            technician, "", routine, program, due,
+            order_id,
+            f"OT-{YEAR}-{order_id:07d}",
+            "PREVENTIVA",
+            status,
+            f"Rutina {routine} (programa {program})",
+            start,
+            end,
+            actual_start,
+            actual_end,
+            technician,
+            "",
+            routine,
+            program,
+            due,
         )
 
 

@@ -141,7 +141,9 @@ class Process:
                 self.popen.wait()
 
 
-async def wait_http(url: str, processes: Sequence[Process], timeout: float = READY_TIMEOUT_S) -> None:
+async def wait_http(
+    url: str, processes: Sequence[Process], timeout: float = READY_TIMEOUT_S
+) -> None:
     """Until `url` answers 200 (a child that exits meanwhile fails at once)."""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:

@@ -132,7 +132,9 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(id: str, title: str, *, on_request: bool = False) -> Callable[[ScenarioFn], ScenarioFn]:
+def scenario(
+    id: str, title: str, *, on_request: bool = False
+) -> Callable[[ScenarioFn], ScenarioFn]:
     """Register the decorated function as scenario `id`; scenarios run in registration order."""
 
     def register(fn: ScenarioFn) -> ScenarioFn:

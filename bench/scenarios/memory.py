@@ -10,6 +10,8 @@ LIMITS_MB = {"gateway": 150, "worker": 200}
 @scenario("M1", "peak RSS of the gateway and the worker during the run (MB)")
 async def peak_memory(run: Run) -> list[Row]:
     return [
-        Row("M1", f"{name} peak RSS", "MB", run.service[name].peak_rss_mb(), None, Goal("<=", limit))
+        Row(
+            "M1", f"{name} peak RSS", "MB", run.service[name].peak_rss_mb(), None, Goal("<=", limit)
+        )
         for name, limit in LIMITS_MB.items()
     ]

@@ -63,8 +63,7 @@ async def search_requests(run: Run) -> list[Request]:
                 datetime.combine(end + timedelta(days=1), time(), timezone.utc),
             )
             path = (
-                f"/mantenimiento/ot/?status={status}&start_date={start}&end_date={end}"
-                f"&limit={PAGE}"
+                f"/mantenimiento/ot/?status={status}&start_date={start}&end_date={end}&limit={PAGE}"
             )
             requests.append(Request("GET", path, total=total, items=min(PAGE, total)))
         return requests
