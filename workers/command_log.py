@@ -56,16 +56,16 @@ _RECORD = """
 _PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
+def _renamed(sql: str, prefix: str) -> str:
+    return _PARAMETER.sub(lambda match: f":{prefix}{match[1]}", sql)
+
+
 @functools.lru_cache(maxsize=256)
 def _record_statement(writes: tuple[str, ...]) -> TextClause:
     """The record statement with each write as a data-modifying CTE; the parameters of write
     `i` are renamed `w<i>_<name>`."""
-    ctes = [
-        f"w{i} AS ({_PARAMETER.sub(lambda m, i=i: f':w{i}_{m[1]}', sql)})"
-        for i, sql in enumerate(writes)
-    ]
-    statement = _RECORD.format(writes="".join(f"{cte}, " for cte in ctes))
-    return text(statement).bindparams(bindparam("result", type_=JSONB))
+    ctes = "".join(f"w{i} AS ({_renamed(sql, f'w{i}_')}), " for i, sql in enumerate(writes))
+    return text(_RECORD.format(writes=ctes)).bindparams(bindparam("result", type_=JSONB))
 
 
 @dataclass(frozen=True)
