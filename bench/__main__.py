@@ -7,8 +7,8 @@ Exit status: 0 when every answer was right (a missed target is reported, not fat
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
 import sys
 import time
 

@@ -97,7 +97,7 @@ class _Plant:
         s, rng = self.sizes, self.rng
         # Location tree: one plant, a few areas under it, lines under the areas.
         areas = max(2, s.locations // 12)
-        locations = [(1, "PL", "Planta", None)]
+        locations: list[tuple[Any, ...]] = [(1, "PL", "Planta", None)]
         locations += [(i, f"AR{i:02d}", f"Área {i}", 1) for i in range(2, areas + 2)]
         locations += [
             (i, f"LN{i:03d}", f"Línea {i}", rng.randint(2, areas + 1))
@@ -160,7 +160,8 @@ class _Plant:
 
     def _routines(self) -> None:
         s, rng = self.sizes, self.rng
-        routines, steps = [], []
+        routines: list[tuple[Any, ...]] = []
+        steps: list[tuple[Any, ...]] = []
         self.routine_steps: dict[int, list[tuple[Any, ...]]] = {}
         self.routine_minutes: dict[int, int] = {}
         for r in range(1, s.routines + 1):
@@ -222,8 +223,12 @@ class _Plant:
     def _programs_and_orders(self) -> None:
         s, rng = self.sizes, self.rng
         weights = [f[4] for f in FREQUENCIES]
-        programs, program_assets, generations = [], [], []
-        orders, order_assets, order_steps = [], [], []
+        programs: list[tuple[Any, ...]] = []
+        program_assets: list[tuple[Any, ...]] = []
+        generations: list[tuple[Any, ...]] = []
+        orders: list[tuple[Any, ...]] = []
+        order_assets: list[tuple[Any, ...]] = []
+        order_steps: list[tuple[Any, ...]] = []
         for p in range(1, s.programs + 1):
             routine = rng.randint(1, s.routines)
             frequency = rng.choices(range(len(FREQUENCIES)), weights)[0]

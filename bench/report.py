@@ -57,7 +57,9 @@ def cells(row: dict[str, Any]) -> tuple[str, ...]:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [HEADER, *(cells(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    )
 
 
 def markdown(results: dict[str, Any]) -> str:

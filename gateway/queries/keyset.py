@@ -50,7 +50,7 @@ async def page(
     frozen = result.freeze()
     rows = frozen().columns(*[name for name in result.keys() if name != _TOTAL]).all()
     if rows:
-        return rows, int(frozen().scalar())
+        return rows, int(frozen().scalar() or 0)
     if after is None:
         return rows, 0  # nothing matches at all
     # A page past the last row: the total still counts every match.

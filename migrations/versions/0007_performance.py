@@ -4,6 +4,7 @@ Revision ID: 0007_performance
 Revises: 0001
 Create Date: 2026-11-27 18:50:00
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
