@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys import ENGINE, SETTINGS, USER, AuthUser
+from gateway.queries import driver
 from shared.enums import Role
 from shared.errors import Forbidden, Unauthorized
 
@@ -25,10 +26,11 @@ PASSWORDS = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = PASSWORDS.hash(secrets.token_hex(8))
 
-_USER_BY_TOKEN = text(
+# Run on every authenticated request: straight through asyncpg (see gateway/queries/driver.py).
+_USER_BY_TOKEN = (
     "SELECT u.id, u.username, u.full_name, u.role FROM api_tokens t "
     "JOIN users u ON u.id = t.user_id "
-    "WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active"
+    "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active"
 )
 _USER_BY_NAME = text(
     "SELECT id, username, full_name, role, password_hash FROM users "
@@ -69,10 +71,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if token is None:
         raise Unauthorized("missing bearer token")
     async with request.app[ENGINE].connect() as conn:
-        row = (await conn.execute(_USER_BY_TOKEN, {"hash": token_hash(token)})).first()
+        row = await driver.fetchrow(conn, _USER_BY_TOKEN, token_hash(token))
     if row is None:
         raise Unauthorized("invalid or expired token")
-    request[USER] = AuthUser(row.id, row.username, row.full_name, Role(row.role))
+    request[USER] = AuthUser(row["id"], row["username"], row["full_name"], Role(row["role"]))
     return await handler(request)
 
 

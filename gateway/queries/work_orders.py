@@ -3,16 +3,16 @@ PostgreSQL so that a page costs the same round trips whatever its size."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.queries import keyset
+from gateway.queries import driver, keyset
 from gateway.queries.locations import SUBTREE_CTE
 from gateway.queries.patterns import contains_pattern
 from shared.domain.work_orders import allowed_transitions
@@ -53,11 +53,11 @@ _DATETIMES = (
     "updated_at",
 )
 
-_DETAIL = text(f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = :id")
+_DETAIL = f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = $1"
 
 
-def _to_json(row: Any, tz: ZoneInfo) -> dict[str, Any]:
-    data = dict(row._mapping)
+def _to_json(row: Mapping[Any, Any], tz: ZoneInfo) -> dict[str, Any]:
+    data = dict(row)
     for key in _DATETIMES:
         if data[key] is not None:
             data[key] = data[key].astimezone(tz)
@@ -70,7 +70,7 @@ def _to_json(row: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 
 async def detail(conn: AsyncConnection, work_order_id: int, tz: ZoneInfo) -> dict[str, Any] | None:
-    row = (await conn.execute(_DETAIL, {"id": work_order_id})).first()
+    row = await driver.fetchrow(conn, _DETAIL, work_order_id)
     return None if row is None else _to_json(row, tz)
 
 
@@ -182,4 +182,4 @@ async def search(
         after=after,
         limit=limit,
     )
-    return [_to_json(row, tz) for row in rows], total
+    return [_to_json(row._mapping, tz) for row in rows], total
