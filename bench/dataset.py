@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from argon2 import PasswordHasher
 
 YEAR = 2026
 # Orders due before this day are mostly done; later ones mostly pending. Fixed, not "today",
@@ -25,6 +26,7 @@ AS_OF = date(YEAR, 7, 1)
 SEED = 20260101
 BENCH_USERNAME = "bench_planner"
 BENCH_TOKEN = "bench-token-not-a-secret"
+BENCH_PASSWORD = "bench-password"
 
 # (name, interval, unit, days between orders, weight among programs)
 FREQUENCIES = (
@@ -143,7 +145,10 @@ class _Plant:
             ("id", "name", "interval", "unit"),
             [(i, f[0], f[1], f[2]) for i, f in enumerate(FREQUENCIES, 1)],
         )
-        users = [(1, BENCH_USERNAME, "Planificador de prueba", "PLANIFICADOR", None, True)]
+        password_hash = PasswordHasher().hash(BENCH_PASSWORD)
+        users: list[tuple[Any, ...]] = [
+            (1, BENCH_USERNAME, "Planificador de prueba", "PLANIFICADOR", password_hash, True)
+        ]
         users += [
             (i, f"tecnico{i:04d}", f"Técnico {i}", "TECNICO", None, True)
             for i in range(2, s.technicians + 2)

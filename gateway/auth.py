@@ -4,6 +4,7 @@ passwords are argon2 hashes, verified off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
@@ -23,8 +24,16 @@ from shared.errors import Forbidden, Unauthorized
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PASSWORDS = PasswordHasher()
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = PASSWORDS.hash(secrets.token_hex(8))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both failures take the same time.
+
+    Made on first use, not at import: an argon2 hash takes 64 MB for a moment, and a process
+    that never refuses an unknown user should not carry that peak."""
+    return PASSWORDS.hash(secrets.token_hex(8))
+
 
 # Run on every authenticated request: straight through asyncpg (see gateway/queries/driver.py).
 _USER_BY_TOKEN = (
@@ -107,7 +116,7 @@ async def login(
 async def _password_matches(stored: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return PASSWORDS.verify(stored or _DUMMY_HASH, password) and stored is not None
+            return PASSWORDS.verify(stored or _dummy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
