@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.queries import driver, keyset
+from gateway.queries import keyset
 from gateway.queries.locations import SUBTREE_CTE
 from gateway.queries.patterns import contains_pattern
 from shared.domain.work_orders import allowed_transitions
@@ -53,10 +53,12 @@ _DATETIMES = (
     "updated_at",
 )
 
-_DETAIL = f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = $1"
+# One order with its assets and steps (`$1`: its id), for `auth.fetch_as_caller`.
+DETAIL = f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = $1"
 
 
-def _to_json(row: Mapping[Any, Any], tz: ZoneInfo) -> dict[str, Any]:
+def order_json(row: Mapping[Any, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A row of DETAIL or of a search page as the answer's object."""
     data = dict(row)
     for key in _DATETIMES:
         if data[key] is not None:
@@ -67,11 +69,6 @@ def _to_json(row: Mapping[Any, Any], tz: ZoneInfo) -> dict[str, Any]:
         data["steps"] = orjson.Fragment(data["steps"])
     data["allowed_transitions"] = allowed_transitions(data["status"])
     return data
-
-
-async def detail(conn: AsyncConnection, work_order_id: int, tz: ZoneInfo) -> dict[str, Any] | None:
-    row = await driver.fetchrow(conn, _DETAIL, work_order_id)
-    return None if row is None else _to_json(row, tz)
 
 
 @dataclass(frozen=True)
@@ -182,4 +179,4 @@ async def search(
         after=after,
         limit=limit,
     )
-    return [_to_json(row._mapping, tz) for row in rows], total
+    return [order_json(row._mapping, tz) for row in rows], total
