@@ -49,6 +49,8 @@ class Site:
             "HTTP_PORT": str(self.http_port),
             "WORKER_METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",
+            # The scenarios' expected answers count whole days in UTC.
+            "PLANT_TZ": "UTC",
             **extra,
         }
 
