@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from argon2 import PasswordHasher
+
+from shared.passwords import HASHER
 
 YEAR = 2026
 # Orders due before this day are mostly done; later ones mostly pending. Fixed, not "today",
@@ -145,7 +146,7 @@ class _Plant:
             ("id", "name", "interval", "unit"),
             [(i, f[0], f[1], f[2]) for i, f in enumerate(FREQUENCIES, 1)],
         )
-        password_hash = PasswordHasher().hash(BENCH_PASSWORD)
+        password_hash = HASHER.hash(BENCH_PASSWORD)
         users: list[tuple[Any, ...]] = [
             (1, BENCH_USERNAME, "Planificador de prueba", "PLANIFICADOR", password_hash, True)
         ]

@@ -3,7 +3,6 @@ passwords are argon2 hashes, verified off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import re
@@ -13,8 +12,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,19 +19,9 @@ from gateway.keys import ENGINE, SETTINGS, TOKEN_HASH, USER, AuthUser
 from gateway.queries import driver
 from shared.enums import Role
 from shared.errors import Forbidden, Unauthorized
+from shared.passwords import verify_password
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-PASSWORDS = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when the username is unknown, so both failures take the same time.
-
-    Made on first use, not at import: an argon2 hash takes 64 MB for a moment, and a process
-    that never refuses an unknown user should not carry that peak."""
-    return PASSWORDS.hash(secrets.token_hex(8))
 
 
 # Run on every authenticated request: straight through asyncpg (see gateway/queries/driver.py).
@@ -150,7 +137,7 @@ async def login(
     engine: AsyncEngine = request.app[ENGINE]
     async with engine.connect() as conn:
         row = (await conn.execute(_USER_BY_NAME, {"username": username})).first()
-    if not await _password_matches(row.password_hash if row else None, password):
+    if not await verify_password(row.password_hash if row else None, password):
         raise Unauthorized("wrong username or password")
     assert row is not None
     token = secrets.token_urlsafe(32)
@@ -160,16 +147,6 @@ async def login(
             _ISSUE, {"hash": token_hash(token), "user_id": row.id, "expires": expires}
         )
     return token, expires, AuthUser(row.id, row.username, row.full_name, Role(row.role))
-
-
-async def _password_matches(stored: str | None, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return PASSWORDS.verify(stored or _dummy_hash(), password) and stored is not None
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.get_running_loop().run_in_executor(None, verify)
 
 
 async def logout(request: web.Request) -> None:
