@@ -16,6 +16,7 @@ from gateway.queries import keyset
 from gateway.queries.locations import SUBTREE_CTE
 from gateway.queries.patterns import contains_pattern
 from shared.domain.work_orders import allowed_transitions
+from shared.enums import WorkOrderStatus
 
 _ASSETS = """
     (SELECT coalesce(json_agg(json_build_object(
@@ -53,6 +54,9 @@ _DATETIMES = (
     "updated_at",
 )
 
+# Made once: a page asks for them fifty times (the lists are only serialised, never changed).
+_ALLOWED = {status.value: allowed_transitions(status) for status in WorkOrderStatus}
+
 # One order with its assets and steps (`$1`: its id), for `auth.fetch_as_caller`.
 DETAIL = f"SELECT {_COLUMNS}, {_ASSETS}, {_STEPS} {_FROM} WHERE wo.id = $1"
 
@@ -67,7 +71,7 @@ def order_json(row: Mapping[Any, Any], tz: ZoneInfo) -> dict[str, Any]:
     data["assets"] = orjson.Fragment(data["assets"])
     if "steps" in data:
         data["steps"] = orjson.Fragment(data["steps"])
-    data["allowed_transitions"] = allowed_transitions(data["status"])
+    data["allowed_transitions"] = _ALLOWED[data["status"]]
     return data
 
 
