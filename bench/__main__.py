@@ -68,10 +68,10 @@ def main() -> None:
     except WrongAnswer as exc:
         print(f"bench failed: wrong answer: {exc}", file=sys.stderr)
         sys.exit(1)
-    results = report.write(rows, scale, args.quick)
+    path, results = report.write(rows, scale, args.quick)
     print()
     print(report.table(results["rows"]))
-    print(f"\nwritten to {report.RESULTS}")
+    print(f"\nwritten to {path}")
     if args.strict and any(row.passed is False for row in rows):
         sys.exit(2)
 

@@ -13,6 +13,8 @@ from typing import Any
 from bench.registry import Row
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+# Quick runs (CI) write beside it, so that latest.json stays the last full run.
+QUICK_RESULTS = RESULTS.with_name("quick.json")
 HEADER = ("scenario", "what", "service", "ceiling", "ratio", "target", "result")
 
 
@@ -83,7 +85,7 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def write(rows: list[Row], scale: float, quick: bool, path: Path = RESULTS) -> dict[str, Any]:
+def write(rows: list[Row], scale: float, quick: bool) -> tuple[Path, dict[str, Any]]:
     results = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "scale": scale,
@@ -95,6 +97,7 @@ def write(rows: list[Row], scale: float, quick: bool, path: Path = RESULTS) -> d
         },
         "rows": [as_dict(row) for row in rows],
     }
+    path = QUICK_RESULTS if quick else RESULTS
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    return results
+    return path, results
