@@ -1,9 +1,12 @@
-# `make run` serves the demo plant; `make test` runs the whole suite. Both set everything up.
+# `make run` serves the demo plant; `make test` runs the whole suite; `make bench` measures the
+# service beside its ceilings (QUICK=1: a tiny plant and short loads; S1=1: also at 10x the scale).
+# All set everything up.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+SCALE ?= 1
 
-.PHONY: install services run test lint
+.PHONY: install services run test bench lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,8 +36,11 @@ run: services
 test: services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: services
+	$(PY) -m bench $(if $(QUICK),--quick,--scale $(SCALE)) $(if $(S1),--s1)
+
 lint: install
 	$(PY) -m pip install -q -e '.[lint]'
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check gateway workers shared tests
+	$(VENV)/bin/ruff format --check gateway workers shared tests bench
 	$(VENV)/bin/mypy

@@ -3,33 +3,36 @@ passwords are argon2 hashes, verified off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hashlib
+import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from aiohttp import web
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.keys import ENGINE, SETTINGS, USER, AuthUser
+from gateway.keys import ENGINE, SETTINGS, TOKEN_HASH, USER, AuthUser
+from gateway.queries import driver
 from shared.enums import Role
 from shared.errors import Forbidden, Unauthorized
+from shared.passwords import verify_password
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PASSWORDS = PasswordHasher()
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = PASSWORDS.hash(secrets.token_hex(8))
 
-_USER_BY_TOKEN = text(
-    "SELECT u.id, u.username, u.full_name, u.role FROM api_tokens t "
-    "JOIN users u ON u.id = t.user_id "
-    "WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active"
+# Run on every authenticated request: straight through asyncpg (see gateway/queries/driver.py).
+_USER_BY_TOKEN = (
+    "SELECT u.id AS caller_id, u.username AS caller_username, u.full_name AS caller_full_name,"
+    " u.role AS caller_role FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active"
 )
+# Marks that the view's own read found its row (its columns may all be NULL).
+_FOUND = "read_found__"
+_NOT_READ = frozenset({"caller_id", "caller_username", "caller_full_name", "caller_role", _FOUND})
 _USER_BY_NAME = text(
     "SELECT id, username, full_name, role, password_hash FROM users "
     "WHERE username = :username AND active"
@@ -68,12 +71,56 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = _bearer(request, path[len(BASE) :])
     if token is None:
         raise Unauthorized("missing bearer token")
+    if _checks_token_itself(request):
+        request[TOKEN_HASH] = token_hash(token)
+        return await handler(request)
     async with request.app[ENGINE].connect() as conn:
-        row = (await conn.execute(_USER_BY_TOKEN, {"hash": token_hash(token)})).first()
+        row = await driver.fetchrow(conn, _USER_BY_TOKEN, token_hash(token))
+    _set_caller(request, row)
+    return await handler(request)
+
+
+def _checks_token_itself(request: web.Request) -> bool:
+    spec = getattr(request.match_info.handler, "openapi", None)
+    return bool(spec is not None and spec.token_in_query)
+
+
+def _set_caller(request: web.Request, row: Mapping[str, Any] | None) -> None:
     if row is None:
         raise Unauthorized("invalid or expired token")
-    request[USER] = AuthUser(row.id, row.username, row.full_name, Role(row.role))
-    return await handler(request)
+    request[USER] = AuthUser(
+        row["caller_id"], row["caller_username"], row["caller_full_name"], Role(row["caller_role"])
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _as_caller(sql: str) -> str:
+    """`sql` (parameters `$1…`) run for the token's user only, in the same statement as the token
+    check: one row of the caller's columns, then the read's first row (all NULL when none)."""
+    shifted = re.sub(r"\$(\d+)", lambda match: f"${int(match[1]) + 1}", sql)
+    return (
+        f"SELECT caller.*, found.* FROM ({_USER_BY_TOKEN}) caller"
+        f" LEFT JOIN LATERAL (SELECT true AS {_FOUND}, r.* FROM ({shifted}) r LIMIT 1) found"
+        " ON true"
+    )
+
+
+async def fetch_as_caller(
+    request: web.Request, conn: AsyncConnection, sql: str, *args: Any
+) -> dict[str, Any] | None:
+    """For a view declared `token_in_query`: the first row of the read `sql`, checked and fetched
+    in the same round trip as the caller's token (401 when it is not valid, 403 when the role may
+    not use the view); None when the read finds nothing. A read has no effects, so checking the
+    role after it is the same as before."""
+    row = await driver.fetchrow(conn, _as_caller(sql), request[TOKEN_HASH], *args)
+    _set_caller(request, row)
+    roles = request.match_info.handler.openapi.roles  # type: ignore[attr-defined]
+    if roles is not None:
+        current_user(request, *roles)
+    assert row is not None
+    if not row[_FOUND]:
+        return None
+    return {key: value for key, value in row.items() if key not in _NOT_READ}
 
 
 def current_user(request: web.Request, *roles: Role) -> AuthUser:
@@ -90,7 +137,7 @@ async def login(
     engine: AsyncEngine = request.app[ENGINE]
     async with engine.connect() as conn:
         row = (await conn.execute(_USER_BY_NAME, {"username": username})).first()
-    if not await _password_matches(row.password_hash if row else None, password):
+    if not await verify_password(row.password_hash if row else None, password):
         raise Unauthorized("wrong username or password")
     assert row is not None
     token = secrets.token_urlsafe(32)
@@ -100,16 +147,6 @@ async def login(
             _ISSUE, {"hash": token_hash(token), "user_id": row.id, "expires": expires}
         )
     return token, expires, AuthUser(row.id, row.username, row.full_name, Role(row.role))
-
-
-async def _password_matches(stored: str | None, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return PASSWORDS.verify(stored or _DUMMY_HASH, password) and stored is not None
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.get_running_loop().run_in_executor(None, verify)
 
 
 async def logout(request: web.Request) -> None:

@@ -17,5 +17,7 @@ PUSH = web.AppKey("push", PushHub)
 
 USER = web.RequestKey("user", AuthUser)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The bearer token's hash, for views that check it in their own query (`auth.fetch_as_caller`).
+TOKEN_HASH = web.RequestKey("token_hash", str)
 
-__all__ = ["AuthUser", "ENGINE", "PUSH", "REQUEST_ID", "RPC", "SETTINGS", "USER"]
+__all__ = ["AuthUser", "ENGINE", "PUSH", "REQUEST_ID", "RPC", "SETTINGS", "TOKEN_HASH", "USER"]

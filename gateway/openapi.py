@@ -62,6 +62,8 @@ class Operation:
     paginated: bool = False
     # The 200 answer: a model, or a one-element list `[Model]` for an array of them.
     response: type[BaseModel] | list[type[BaseModel]] | None = None
+    # The view checks the token (and roles) in its own query: see `auth.fetch_as_caller`.
+    token_in_query: bool = False
 
     @property
     def response_model(self) -> type[BaseModel] | None:
@@ -77,19 +79,21 @@ def operation(
     path_fields: tuple[str, ...] = (),
     paginated: bool = False,
     response: type[BaseModel] | list[type[BaseModel]] | None = None,
+    token_in_query: bool = False,
 ) -> Callable[[View], View]:
-    """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked.
+    """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked
+    (by the view itself when `token_in_query`: see `auth.fetch_as_caller`).
 
     Commands (a `body` that is a Command) answer `Success` unless `response` says otherwise.
     """
     if response is None and body is not None and issubclass(body, Command):
         response = Success
-    spec = Operation(summary, roles, query, body, path_fields, paginated, response)
+    spec = Operation(summary, roles, query, body, path_fields, paginated, response, token_in_query)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         async def checked(request: web.Request) -> web.StreamResponse:
-            if spec.roles is not None:
+            if spec.roles is not None and not spec.token_in_query:
                 current_user(request, *spec.roles)
             return await view(request)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
 from sqlalchemy import insert
 
 from shared.db.engine import create_engine
 from shared.db.models import User
+from shared.passwords import HASHER
 from shared.settings import Settings
 
 
@@ -23,7 +23,7 @@ async def create_user(
                         username=username,
                         full_name=full_name or username,
                         role=role,
-                        password_hash=PasswordHasher().hash(password),
+                        password_hash=HASHER.hash(password),
                     )
                     .returning(User.id)
                 )

@@ -1,18 +1,21 @@
 """The command log: the stored result of every command id, so a repeat changes nothing.
 
-A command's result, its history lines and its outbox events are written by one statement at the
-end of its transaction: one round trip, whatever the command produced.
+A command's result, its history lines, its outbox events and the writes its handler left for the
+end (`UnitOfWork.write_at_end`) are written by one statement at the end of its transaction: one
+round trip, whatever the command produced.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,9 +28,8 @@ _FIND = text(
 # A `pending` row (written by a gateway whose caller got 202) is completed; a finished row is
 # left alone and the statement returns nothing: another delivery of the command finished it.
 # The data-modifying CTEs run either way; the caller then rolls them back.
-_RECORD = text(
-    """
-    WITH history AS (
+_RECORD = """
+    WITH {writes} history AS (
         INSERT INTO work_order_events (work_order_id, user_id, event, data)
         SELECT line.order_id, :user_id, line.event, line.data
           FROM unnest(CAST(:history_orders AS integer[]), CAST(:history_events AS text[]),
@@ -49,8 +51,21 @@ _RECORD = text(
             result = EXCLUDED.result, finished_at = EXCLUDED.finished_at
         WHERE command_log.status = 'pending'
     RETURNING id
-    """
-).bindparams(bindparam("result", type_=JSONB))
+"""
+# A `:name` parameter in a statement's text, as `text()` finds them (`::` casts are not ones).
+_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+def _renamed(sql: str, prefix: str) -> str:
+    return _PARAMETER.sub(lambda match: f":{prefix}{match[1]}", sql)
+
+
+@functools.lru_cache(maxsize=256)
+def _record_statement(writes: tuple[str, ...]) -> TextClause:
+    """The record statement with each write as a data-modifying CTE; the parameters of write
+    `i` are renamed `w<i>_<name>`."""
+    ctes = "".join(f"w{i} AS ({_renamed(sql, f'w{i}_')}), " for i, sql in enumerate(writes))
+    return text(_RECORD.format(writes=ctes)).bindparams(bindparam("result", type_=JSONB))
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,15 @@ class Event:
 
     type: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Write:
+    """An INSERT, UPDATE or DELETE whose outcome the handler does not need to read: it runs in
+    the command's last statement, with the result, saving its own round trip."""
+
+    sql: str
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -94,13 +118,20 @@ async def record(
     reply: Reply,
     history: Sequence[HistoryLine] = (),
     events: Sequence[Event] = (),
+    writes: Sequence[Write] = (),
 ) -> bool:
-    """Store the reply with the command's history and events; False when another delivery of
-    the same command finished it (the caller must then roll back)."""
+    """Store the reply with the command's writes, history and events; False when another
+    delivery of the same command finished it (the caller must then roll back)."""
+    write_params = {
+        f"w{i}_{name}": value
+        for i, write in enumerate(writes)
+        for name, value in write.params.items()
+    }
     row = (
         await session.execute(
-            _RECORD,
+            _record_statement(tuple(write.sql for write in writes)),
             {
+                **write_params,
                 "id": command_id,
                 "user_id": actor.user_id,
                 "kind": kind,

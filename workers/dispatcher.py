@@ -101,7 +101,15 @@ class Dispatcher:
                 body = await handler(command, uow)
             reply = Reply(status=CommandStatus.SUCCESS, http_status=200, body=body)
             recorded = await command_log.record(
-                session, command_id, actor, kind, request_hash, reply, uow.history, uow.events
+                session,
+                command_id,
+                actor,
+                kind,
+                request_hash,
+                reply,
+                uow.history,
+                uow.events,
+                uow.writes,
             )
             if not recorded:
                 raise _AlreadyDone

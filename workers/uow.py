@@ -13,7 +13,7 @@ from shared.enums import Role
 from shared.messages import Actor
 from shared.messages.events import DomainEvent
 from shared.settings import Settings
-from workers.command_log import Event, HistoryLine
+from workers.command_log import Event, HistoryLine, Write
 
 
 @dataclass
@@ -23,6 +23,7 @@ class UnitOfWork:
     settings: Settings
     history: list[HistoryLine] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
 
     def record(self, work_order_id: int, event: str, data: dict[str, Any] | None = None) -> None:
         """Add a line to an order's history; written with the command's result, in its
@@ -37,6 +38,12 @@ class UnitOfWork:
     def tz(self) -> ZoneInfo:
         """The plant's time zone."""
         return self.settings.tz
+
+    def write_at_end(self, sql: str, **params: Any) -> None:
+        """Run `sql` (an INSERT, UPDATE or DELETE, `:name` parameters) in the command's last
+        statement, with its result: for a write whose outcome the handler need not read, after
+        the reads that decided it (rows locked with FOR UPDATE stay locked until then)."""
+        self.writes.append(Write(sql, params))
 
     def now(self) -> datetime:
         return datetime.now(self.tz)

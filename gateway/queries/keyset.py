@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+_TOTAL = "page_total__"
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(sql: str) -> TextClause:
+    # Parsing a statement's text for its parameters costs more than running a short query.
+    return text(sql)
 
 
 async def page(
@@ -21,19 +30,28 @@ async def page(
     limit: int,
 ) -> tuple[Sequence[Row[Any]], int]:
     """Rows of `select … from_ WHERE where` ordered by the two `key` columns, those after the
-    cursor key `after` only, at most `limit`; and how many match `where` in all."""
-    total = (
-        await conn.execute(text(f"SELECT count(*) {from_} WHERE {where}"), params)
-    ).scalar_one()
+    cursor key `after` only, at most `limit`; and how many match `where` in all.
+
+    One statement (one round trip): each page row carries the total, which is split off here.
+    """
+    count = f"SELECT count(*) {from_} WHERE {where}"
     page_where = where
     page_params = {**params, "limit": limit}
     if after is not None:
         page_where += f" AND ({key[0]}, {key[1]}) > (:after_0, :after_1)"
         page_params |= {"after_0": after[0], "after_1": after[1]}
-    rows = await conn.execute(
-        text(
-            f"SELECT {select} {from_} WHERE {page_where} ORDER BY {key[0]}, {key[1]} LIMIT :limit"
+    result = await conn.execute(
+        _statement(
+            f"SELECT ({count}) AS {_TOTAL}, {select} {from_} WHERE {page_where}"
+            f" ORDER BY {key[0]}, {key[1]} LIMIT :limit"
         ),
         page_params,
     )
-    return rows.all(), int(total)
+    frozen = result.freeze()
+    rows = frozen().columns(*[name for name in result.keys() if name != _TOTAL]).all()
+    if rows:
+        return rows, int(frozen().scalar() or 0)
+    if after is None:
+        return rows, 0  # nothing matches at all
+    # A page past the last row: the total still counts every match.
+    return rows, int((await conn.execute(_statement(count), params)).scalar_one())

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import Field, model_validator
 
 from gateway import commands, schemas
+from gateway.auth import fetch_as_caller
 from gateway.http import cached_json, parse_query
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
@@ -78,14 +79,16 @@ async def search(request: web.Request) -> web.Response:
     "One work order with its steps (ETag, If-None-Match)",
     roles=READERS,
     response=schemas.WorkOrder,
+    # The most frequent read: the token is checked in the same round trip.
+    token_in_query=True,
 )
 async def detail(request: web.Request) -> web.Response:
     work_order_id = int(request.match_info["id"])
     async with request.app[ENGINE].connect() as conn:
-        order = await queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
-    if order is None:
+        row = await fetch_as_caller(request, conn, queries.DETAIL, work_order_id)
+    if row is None:
         raise NotFound(f"work order {work_order_id} not found")
-    return cached_json(request, order)
+    return cached_json(request, queries.order_json(row, request.app[SETTINGS].tz))
 
 
 @routes.post(r"/mantenimiento/ot/{id:\d+}/actualizar/")

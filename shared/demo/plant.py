@@ -9,7 +9,6 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import (
@@ -25,6 +24,7 @@ from shared.demo.batch import Row, insert_ids, insert_rows
 from shared.demo.catalog import AREAS, CATEGORIES, FREQUENCIES, LOGINS, ROTATING, TYPES
 from shared.demo.plans import DemoProgram, load_programs, load_routines
 from shared.enums import Role
+from shared.passwords import HASHER
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ async def _catalogs(
 async def _users(session: AsyncSession) -> dict[str, int]:
     """The demo logins; ids by username."""
     # argon2 is slow on purpose; keep it off the event loop.
-    hashes = await asyncio.to_thread(lambda: [PasswordHasher().hash(u.password) for u in LOGINS])
+    hashes = await asyncio.to_thread(lambda: [HASHER.hash(u.password) for u in LOGINS])
     ids = await insert_ids(
         session,
         User,

@@ -168,11 +168,20 @@ async def test_requester_may_not_read_orders(plant: Plant, requester: Api) -> No
     order = await plant.work_order()
     assert (await requester.get(f"/ot/{order}/")).status == 403
     assert (await requester.get("/ot/")).status == 403
+    # The role is refused before telling whether the order exists.
+    assert (await requester.get("/ot/99999999/")).status == 403
 
 
 async def test_tokens_are_required_and_checked(http, plant: Plant) -> None:  # type: ignore[no-untyped-def]
     assert (await Api(http, None).get("/ot/")).status == 401
     assert (await Api(http, "not-a-token").get("/ot/")).status == 401
+    # The detail checks the token in its own query: the same answers, known order or not.
+    order = await plant.work_order()
+    for path in (f"/ot/{order}/", "/ot/99999999/"):
+        assert (await Api(http, None).get(path)).status == 401
+        refused = await Api(http, "not-a-token").get(path)
+        assert refused.status == 401
+        assert refused.body["message"] == "invalid or expired token"
     response = await Api(http, None).get("/health/")
     assert response.status == 200
 

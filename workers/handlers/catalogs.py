@@ -7,10 +7,8 @@ a `NOT EXISTS` guard on update. No IntegrityError is caught.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -36,6 +34,7 @@ from shared.messages.catalogs import (
     SaveMaintenanceType,
     SaveUser,
 )
+from shared.passwords import hash_password
 from workers.dispatcher import Handler
 from workers.references import References, missing_ids, require_existing
 from workers.uow import UnitOfWork
@@ -48,8 +47,6 @@ assets = table(Asset)
 users = table(User)
 tokens = table(ApiToken)
 links = category_maintenance_types
-
-_PASSWORDS = PasswordHasher()
 
 # Is :location_id the new parent itself or one of its ancestors? (UNION stops on any loop.)
 _IS_ANCESTOR = text(
@@ -171,11 +168,6 @@ async def save_asset(cmd: SaveAsset, uow: UnitOfWork) -> dict[str, Any]:
     return success("Activo guardado", id=asset_id)
 
 
-async def _hash_password(password: str) -> str:
-    # argon2 is slow on purpose: keep it off the event loop that serves other commands.
-    return await asyncio.get_running_loop().run_in_executor(None, _PASSWORDS.hash, password)
-
-
 async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
     await _begin(uow, users, cmd.id, "user")
     # An administrator cannot lock themselves out (and possibly the plant with them).
@@ -183,7 +175,7 @@ async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
         raise Conflict("you may not deactivate or demote your own account")
     values = cmd.model_dump(mode="json", include={"username", "full_name", "role", "active"})
     if cmd.password is not None:
-        values["password_hash"] = await _hash_password(cmd.password)
+        values["password_hash"] = await hash_password(cmd.password)
     elif cmd.id is None:
         raise Invalid(
             "a new user needs a password",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 
 from shared.db.base import table
 from shared.db.models import WorkOrder
@@ -19,23 +19,26 @@ from workers.uow import UnitOfWork
 
 wo = table(WorkOrder)
 
+# Built once: building a statement costs more than running it.
+_LOCK = (
+    select(
+        wo.c.status,
+        wo.c.notes,
+        wo.c.actual_start,
+        wo.c.actual_end,
+        wo.c.technician_id,
+        wo.c.version,
+        wo.c.aviso_id,
+    )
+    .where(wo.c.id == bindparam("id"))
+    .with_for_update()
+)
+# The columns a status/notes update may change (the only names put into its SQL).
+_CHANGEABLE = frozenset({"status", "notes", "actual_start", "actual_end"})
+
 
 async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
-    row = (
-        await uow.session.execute(
-            select(
-                wo.c.status,
-                wo.c.notes,
-                wo.c.actual_start,
-                wo.c.actual_end,
-                wo.c.technician_id,
-                wo.c.version,
-                wo.c.aviso_id,
-            )
-            .where(wo.c.id == cmd.work_order_id)
-            .with_for_update()
-        )
-    ).first()
+    row = (await uow.session.execute(_LOCK, {"id": cmd.work_order_id})).first()
     if row is None:
         raise NotFound(f"work order {cmd.work_order_id} not found")
     if not uow.is_planner and not (
@@ -53,8 +56,15 @@ async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, 
         return success("Sin cambios", version=row.version)
 
     version = row.version + 1
-    await uow.session.execute(
-        update(wo).where(wo.c.id == cmd.work_order_id).values(**changes, version=version)
+    assert changes.keys() <= _CHANGEABLE
+    # The row is locked: the update can wait for the command's last statement.
+    uow.write_at_end(
+        "UPDATE work_orders SET "
+        + "".join(f"{column} = :{column}, " for column in sorted(changes))
+        + "version = :version, updated_at = now() WHERE id = :id",
+        **changes,
+        version=version,
+        id=cmd.work_order_id,
     )
     if "status" in changes:
         await status_changed(

@@ -46,6 +46,14 @@ class WorkOrder(Base):
         Index("ix_work_orders_schedule", "scheduled_start", "id"),
         Index("ix_work_orders_status_schedule", "status", "scheduled_start", "id"),
         Index("ix_work_orders_technician_schedule", "technician_id", "scheduled_start"),
+        # Date-window searches: orders whose scheduled range overlaps the window (see
+        # gateway/queries/work_orders.py, which writes the same expression).
+        Index(
+            "ix_work_orders_status_window",
+            "status",
+            text("tstzrange(scheduled_start, scheduled_end, '[]')"),
+            postgresql_using="gist",
+        ),
         Index(
             "ix_work_orders_search_trgm",
             "search_text",

@@ -1,0 +1,146 @@
+"""Scenarios register here: one decorated async function each, in `bench/scenarios/`.
+
+A scenario gets the `Run` (the loaded site, the running service, the load generator, the
+time budget) and returns its table rows. It raises `WrongAnswer` when an answer was wrong:
+that fails the bench whatever the timings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bench.dataset import Loaded
+from bench.environment import Process, Site, ceiling_process, free_port, wait_http
+from bench.load import Bounds, HttpLoad, Loader, Request, RpcLoad, Stats
+
+
+class WrongAnswer(Exception):
+    """The service (or a ceiling) answered wrongly: no ratio can make up for it."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """`figure op value`: the ratio to the ceiling, or the figure itself when there is none."""
+
+    op: Literal[">=", "<="]
+    value: float
+
+    def met(self, figure: float) -> bool:
+        return figure >= self.value if self.op == ">=" else figure <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    what: str
+    unit: str
+    service: float
+    ceiling: float | None
+    goal: Goal | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.ceiling is None or not self.ceiling else self.service / self.ceiling
+
+    @property
+    def passed(self) -> bool | None:
+        figure = self.ratio if self.ceiling is not None else self.service
+        if self.goal is None or figure is None or math.isnan(figure):
+            return None
+        return self.goal.met(figure)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Seconds of warm-up and of measurement per load, and the most calls a load may make."""
+
+    warmup_s: float
+    duration_s: float
+    max_calls: int = 1_000_000
+
+    def bounds(self, concurrency: int) -> Bounds:
+        return Bounds(concurrency, self.warmup_s, self.duration_s, self.max_calls)
+
+
+@dataclass
+class Run:
+    site: Site
+    data: Loaded
+    loader: Loader
+    budget: Budget
+    service: dict[str, Process]
+    quick: bool
+    base_url: str
+    # Figures a later scenario reads (S1 reads R2's p50).
+    figures: dict[str, float] = field(default_factory=dict)
+
+    async def http(self, base_url: str, requests: list[Request], concurrency: int) -> Stats:
+        print(f"  load on {base_url}, {concurrency} at once", flush=True)
+        stats = await self.loader.run(
+            HttpLoad(base_url, self.data.token, requests, self.budget.bounds(concurrency))
+        )
+        return checked(stats, base_url)
+
+    async def rpc(self, queue: str, calls: list[tuple[int, str]], concurrency: int) -> Stats:
+        print(f"  load on queue {queue}, {concurrency} at once", flush=True)
+        stats = await self.loader.run(
+            RpcLoad(self.site.amqp_url, queue, calls, self.budget.bounds(concurrency))
+        )
+        return checked(stats, queue)
+
+    @asynccontextmanager
+    async def ceiling(self, kind: str) -> AsyncIterator[str]:
+        """A bare ceiling server of `kind` (see `bench.ceilings`) for the block; its base URL."""
+        port = free_port()
+        process = ceiling_process(self.site, kind, port)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            await wait_http(f"{url}/ready", [process])
+            yield url
+        finally:
+            process.stop()
+
+
+def checked(stats: Stats, where: str) -> Stats:
+    if stats.errors:
+        raise WrongAnswer(f"{where}: {stats.errors} wrong answers, e.g. {stats.error_samples}")
+    if not stats.latencies_ms:
+        raise WrongAnswer(f"{where}: no call finished inside the measured window")
+    return stats
+
+
+ScenarioFn = Callable[[Run], Awaitable[list[Row]]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    run: ScenarioFn
+    # Runs only when asked for by id (`--only`) or by its own flag (S1).
+    on_request: bool = False
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(
+    id: str, title: str, *, on_request: bool = False
+) -> Callable[[ScenarioFn], ScenarioFn]:
+    """Register the decorated function as scenario `id`; scenarios run in registration order."""
+
+    def register(fn: ScenarioFn) -> ScenarioFn:
+        if id in SCENARIOS:
+            raise ValueError(f"scenario {id} registered twice")
+        SCENARIOS[id] = Scenario(id, title, fn, on_request)
+        return fn
+
+    return register

@@ -1,0 +1,86 @@
+"""C1 and C2: `POST /ot/{id}/actualizar/` (a notes change) at concurrency 1 and 64, beside a bare
+aio-pika RPC (persistent, confirmed, quorum queue) whose consumer does one UPDATE."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import orjson
+
+from bench.ceilings import echo_queue
+from bench.load import Request, Stats
+from bench.registry import Goal, Row, Run, scenario
+
+CALLS = 200_000
+
+
+def _calls(run: Run, seed: int) -> list[tuple[int, str]]:
+    """Distinct notes each time, so that every call really changes its order."""
+    rng = random.Random(seed)
+    tag = uuid.uuid4().hex[:8]
+    first, last = run.data.first_order_id, run.data.last_order_id
+    count = min(CALLS, run.budget.max_calls)
+    return [(rng.randint(first, last), f"bench {tag} {n}") for n in range(count)]
+
+
+def _requests(calls: list[tuple[int, str]]) -> list[Request]:
+    return [
+        Request(
+            "POST",
+            f"/mantenimiento/ot/{order_id}/actualizar/",
+            orjson.dumps({"notes": notes}),
+            key="version",
+        )
+        for order_id, notes in calls
+    ]
+
+
+async def _both(run: Run, seed: int, concurrency: int) -> tuple[Stats, Stats]:
+    calls = _calls(run, seed)
+    async with run.ceiling("rpc"):
+        ceiling = await run.rpc(echo_queue(run.site.settings()), calls, concurrency)
+    service = await run.http(run.base_url, _requests(_calls(run, seed + 1)), concurrency)
+    return service, ceiling
+
+
+@scenario("C1", "POST /ot/{id}/actualizar/ (notes), concurrency 1: p50")
+async def one_at_a_time(run: Run) -> list[Row]:
+    service, ceiling = await _both(run, 3, 1)
+    return [
+        Row(
+            "C1",
+            "command p50",
+            "ms",
+            service.percentile(0.5),
+            ceiling.percentile(0.5),
+            Goal("<=", 3),
+            detail={
+                "service_p99_ms": service.percentile(0.99),
+                "ceiling_p99_ms": ceiling.percentile(0.99),
+                "service_calls": len(service.latencies_ms),
+                "ceiling_calls": len(ceiling.latencies_ms),
+            },
+        )
+    ]
+
+
+@scenario("C2", "the same at concurrency 64: commands/s")
+async def many_at_once(run: Run) -> list[Row]:
+    service, ceiling = await _both(run, 5, 64)
+    return [
+        Row(
+            "C2",
+            "commands/s",
+            "cmd/s",
+            service.per_second,
+            ceiling.per_second,
+            Goal(">=", 0.4),
+            detail={
+                "service_p50_ms": service.percentile(0.5),
+                "ceiling_p50_ms": ceiling.percentile(0.5),
+                "service_calls": len(service.latencies_ms),
+                "ceiling_calls": len(ceiling.latencies_ms),
+            },
+        )
+    ]
