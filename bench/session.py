@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,8 @@ from bench.registry import Budget, Run
 
 
 def database_name(scale: float) -> str:
-    return "mantenimiento_bench_" + f"{scale:g}".replace(".", "_")
+    # The process id keeps two runs on one server (two checkouts, CI beside a developer) apart.
+    return "mantenimiento_bench_" + f"{scale:g}".replace(".", "_") + f"_{os.getpid()}"
 
 
 @asynccontextmanager
