@@ -173,15 +173,14 @@ async def running(processes: Sequence[Process]) -> AsyncIterator[Sequence[Proces
 
 
 def service_processes(site: Site) -> list[Process]:
-    """The gateway and one worker, started as in production."""
+    """The gateway, a worker for the commands and one for the notifications, started as in
+    production (one worker per group, as in docker-compose.yml)."""
     env = site.env()
+    worker = [str(BIN / "mantenimiento"), "worker", "--queues"]
     return [
         Process("gateway", [str(BIN / "mantenimiento"), "gateway"], env),
-        Process(
-            "worker",
-            [str(BIN / "mantenimiento"), "worker", "--queues", "ordenes,generacion"],
-            env,
-        ),
+        Process("worker", [*worker, "ordenes,generacion"], env),
+        Process("notifier", [*worker, "notificaciones"], env),
     ]
 
 

@@ -7,11 +7,17 @@ that fails the bench whatever the timings.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import aiohttp
+import asyncpg
+import orjson
 
 from bench.dataset import Loaded
 from bench.environment import Process, Site, ceiling_process, free_port, wait_http
@@ -97,6 +103,59 @@ class Run:
         return checked(stats, queue)
 
     @asynccontextmanager
+    async def database(self) -> AsyncIterator[asyncpg.Connection]:
+        """A direct connection to the bench database (checks and ceilings)."""
+        connection = await asyncpg.connect(self.site.dsn)
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+    async def command(self, path: str, body: Any, token: str | None = None) -> Answer:
+        """POST `body` to `path` (as the bench planner unless `token`) and wait for the outcome:
+        after a 202, `GET /comandos/{id}/` until the command is done."""
+        headers = {"Authorization": f"Bearer {token or self.data.token}"}
+        async with aiohttp.ClientSession(self.base_url, headers=headers) as session:
+            began = time.perf_counter()
+            async with session.post(path, data=orjson.dumps(body)) as answer:
+                status, data = answer.status, await answer.json()
+                location = answer.headers.get("Location")
+            while status == 202 and location:
+                if time.perf_counter() - began > COMMAND_WAIT_S:
+                    raise WrongAnswer(f"{path}: no outcome after {COMMAND_WAIT_S:g}s")
+                await asyncio.sleep(POLL_S)
+                async with session.get(location) as answer:
+                    outcome = await answer.json()
+                if outcome["status"] != "pending":
+                    status, data = outcome["http_status"], outcome["result"]
+            return Answer(status, data, time.perf_counter() - began)
+
+    async def get(self, path: str, **query: str) -> Any:
+        """A read as the bench planner; anything but 200 is a wrong answer."""
+        headers = {"Authorization": f"Bearer {self.data.token}"}
+        async with aiohttp.ClientSession(self.base_url, headers=headers) as session:
+            async with session.get(path, params=query) as answer:
+                if answer.status != 200:
+                    raise WrongAnswer(f"GET {path}: {answer.status} {await answer.text()}")
+                return await answer.json()
+
+    async def quiet(self) -> None:
+        """Until the service has nothing left in hand (every outbox event relayed, no other
+        statement running in the bench database): what one measure set off (events, their
+        notifications) must not run during the next."""
+        async with self.database() as connection:
+            calm = 0
+            while calm < QUIET_CHECKS:
+                await asyncio.sleep(QUIET_EVERY_S)
+                busy = await connection.fetchval(
+                    "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL)"
+                    " + (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    "    AND backend_type = 'client backend' AND state <> 'idle'"
+                    "    AND pid <> pg_backend_pid())"
+                )
+                calm = calm + 1 if busy == 0 else 0
+
+    @asynccontextmanager
     async def ceiling(self, kind: str) -> AsyncIterator[str]:
         """A bare ceiling server of `kind` (see `bench.ceilings`) for the block; its base URL."""
         port = free_port()
@@ -107,6 +166,23 @@ class Run:
             yield url
         finally:
             process.stop()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A command's outcome: its HTTP status and body, and the seconds from the POST until it."""
+
+    status: int
+    body: Any
+    seconds: float
+
+
+# How often a command answered 202 is asked for its outcome, and for how long at most.
+POLL_S = 0.1
+COMMAND_WAIT_S = 1800.0
+# The database counts as idle after this many checks in a row, this far apart.
+QUIET_CHECKS = 3
+QUIET_EVERY_S = 0.1
 
 
 def checked(stats: Stats, where: str) -> Stats:
