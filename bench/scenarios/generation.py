@@ -30,8 +30,8 @@ import orjson
 from bench.registry import Goal, Row, Run, WrongAnswer, scenario
 
 AHEAD = timedelta(days=365)
-# Programs per forecast request (the query string names them).
-FORECAST_SLICE = 500
+# Programs per forecast request: answers of a few thousand orders each keep the gateway small.
+FORECAST_SLICE = 200
 # The bench runs the service with PLANT_TZ=UTC and the default GENERATION_START_TIME.
 START_HOUR = 8
 CREATED = orjson.dumps({"type": "PREVENTIVA", "status": "PENDIENTE"}).decode()
@@ -167,13 +167,15 @@ async def _plant(connection: asyncpg.Connection) -> dict[str, Any]:
 async def _ceiling(connection: asyncpg.Connection, rows: _Rows) -> tuple[float, dict[str, int]]:
     """Seconds to COPY every table's rows (rolled back), and the rows per table."""
     counts: dict[str, int] = {}
+    # Built before the clock starts: the ceiling times the database's writes, not Python's.
+    tables = [(name, list(build(rows)), columns) for name, build, columns in COPIES]
     transaction = connection.transaction()
     await transaction.start()
     try:
         began = time.perf_counter()
-        for name, records, columns in COPIES:
+        for name, records, columns in tables:
             status = await connection.copy_records_to_table(
-                name, records=records(rows), columns=list(columns)
+                name, records=records, columns=list(columns)
             )
             counts[name] = int(status.split()[-1])
         seconds = time.perf_counter() - began
