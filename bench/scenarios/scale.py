@@ -28,6 +28,6 @@ async def flat_search(run: Run) -> list[Row]:
             "ms",
             large,
             small,
-            Goal("<=", 1.25),
+            Goal("<=", 1.5),
         )
     ]

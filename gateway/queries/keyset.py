@@ -28,23 +28,42 @@ async def page(
     key: tuple[str, str],
     after: Sequence[Any] | None,
     limit: int,
+    parts: Sequence[str] = ("TRUE",),
 ) -> tuple[Sequence[Row[Any]], int]:
     """Rows of `select … from_ WHERE where` ordered by the two `key` columns, those after the
     cursor key `after` only, at most `limit`; and how many match `where` in all.
 
+    `parts`: disjoint conditions whose union, under `where`, is the whole match, for a match that
+    one index cannot walk in key order (a date window: the orders starting in it, and those
+    spanning its start). Each part is walked in key order on its own and the page takes the first
+    `limit` rows of their merge; the total adds up the parts' counts, each one a plain
+    `count(*)` that an index-only scan can answer. A single OR would read every match instead,
+    and the planner keeps no order through a UNION whose branches have a WHERE.
+
     One statement (one round trip): each page row carries the total, which is split off here.
     """
-    count = f"SELECT count(*) {from_} WHERE {where}"
-    page_where = where
+    first, second = key
+    count = " + ".join(f"(SELECT count(*) {from_} WHERE {where} AND {part})" for part in parts)
+    keyed = ""
     page_params = {**params, "limit": limit}
     if after is not None:
-        page_where += f" AND ({key[0]}, {key[1]}) > (:after_0, :after_1)"
+        keyed = f" AND ({first}, {second}) > (:after_0, :after_1)"
         page_params |= {"after_0": after[0], "after_1": after[1]}
+    ordered = f"ORDER BY {first}, {second} LIMIT :limit"
+    if len(parts) == 1:
+        page_where = f"{where} AND {parts[0]}{keyed} {ordered}"
+    else:
+        # The merge gives the page's keys; the page's columns are read for those rows only.
+        legs = " UNION ALL ".join(
+            f"(SELECT {first}, {second} {from_} WHERE {where} AND {part}{keyed} {ordered})"
+            for part in parts
+        )
+        page_where = (
+            f"({first}, {second}) IN (SELECT * FROM ({legs}) legs ORDER BY 1, 2 LIMIT :limit)"
+            f" ORDER BY {first}, {second}"
+        )
     result = await conn.execute(
-        _statement(
-            f"SELECT ({count}) AS {_TOTAL}, {select} {from_} WHERE {page_where}"
-            f" ORDER BY {key[0]}, {key[1]} LIMIT :limit"
-        ),
+        _statement(f"SELECT ({count}) AS {_TOTAL}, {select} {from_} WHERE {page_where}"),
         page_params,
     )
     frozen = result.freeze()
@@ -54,4 +73,4 @@ async def page(
     if after is None:
         return rows, 0  # nothing matches at all
     # A page past the last row: the total still counts every match.
-    return rows, int((await conn.execute(_statement(count), params)).scalar_one())
+    return rows, int((await conn.execute(_statement(f"SELECT {count}"), params)).scalar_one())

@@ -4,7 +4,7 @@ PostgreSQL so that a page costs the same round trips whatever its size."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,10 +41,14 @@ _STEPS = """
 """
 _COLUMNS = """
     wo.id, wo.code, wo.type, wo.status, wo.title, wo.scheduled_start, wo.scheduled_end,
-    wo.actual_start, wo.actual_end, u.full_name AS technician, wo.technician_id, wo.notes,
+    wo.actual_start, wo.actual_end,
+    (SELECT u.full_name FROM users u WHERE u.id = wo.technician_id) AS technician,
+    wo.technician_id, wo.notes,
     wo.routine_id, wo.program_id, wo.aviso_id, wo.version, wo.created_at, wo.updated_at
 """
-_FROM = "FROM work_orders wo LEFT JOIN users u ON u.id = wo.technician_id"
+# No join: a count over the orders alone can then be answered from an index only (PostgreSQL 15
+# still reads the table for a count through a LEFT JOIN it removes).
+_FROM = "FROM work_orders wo"
 _DATETIMES = (
     "scheduled_start",
     "scheduled_end",
@@ -93,59 +97,47 @@ class Filters:
     location_id: int | None = None
 
 
-# Orders whose scheduled range overlaps the window (an open side is unbounded); the expression
-# is the one of the index `ix_work_orders_status_window`.
-_WINDOW = (
-    "tstzrange(wo.scheduled_start, wo.scheduled_end, '[]')"
-    " && tstzrange(CAST(:window_start AS timestamptz), CAST(:window_end AS timestamptz), '[)')"
-)
-
-
 @dataclass
 class _Where:
-    # Conditions on the order's own columns, and those that need joins.
-    own: list[str]
-    joined: list[str]
+    conditions: list[str]
     params: dict[str, Any]
+    # Disjoint conditions whose union is the match (see `keyset.page`).
+    parts: list[str] = field(default_factory=lambda: ["TRUE"])
 
 
 def _where(filters: Filters, tz: ZoneInfo) -> _Where:
-    where = _Where([], [], {})
+    where = _Where([], {})
     if filters.q:
         where.params["q"] = contains_pattern(filters.q)
-        where.joined.append(
+        where.conditions.append(
             "(wo.search_text ILIKE :q"
-            " OR u.full_name ILIKE :q"
+            " OR EXISTS (SELECT 1 FROM users qu"
+            "            WHERE qu.id = wo.technician_id AND qu.full_name ILIKE :q)"
             " OR EXISTS (SELECT 1 FROM work_order_assets qa JOIN assets a ON a.id = qa.asset_id"
             "            WHERE qa.work_order_id = wo.id AND a.search_text ILIKE :q))"
         )
-    if filters.statuses:
-        where.params["statuses"] = list(filters.statuses)
-        where.own.append("wo.status = ANY(:statuses)")
+    statuses = tuple(dict.fromkeys(filters.statuses))
+    if statuses:
+        where.params["statuses"] = list(statuses)
+    if filters.start_date or filters.end_date:
+        where.parts = _window_parts(filters, tz, statuses, where.params)
+    elif statuses:
+        where.conditions.append("wo.status = ANY(:statuses)")
     if filters.types:
         where.params["types"] = list(filters.types)
-        where.own.append("wo.type = ANY(:types)")
-    # The scheduled window overlaps [start_date, end_date], whole days in plant time.
-    if filters.start_date or filters.end_date:
-        where.params["window_start"] = filters.start_date and datetime.combine(
-            filters.start_date, time(), tz
-        )
-        where.params["window_end"] = filters.end_date and datetime.combine(
-            filters.end_date + timedelta(days=1), time(), tz
-        )
-        where.own.append(_WINDOW)
+        where.conditions.append("wo.type = ANY(:types)")
     if filters.technician_id is not None:
         where.params["technician_id"] = filters.technician_id
-        where.own.append("wo.technician_id = :technician_id")
+        where.conditions.append("wo.technician_id = :technician_id")
     if filters.asset_id is not None:
         where.params["asset_id"] = filters.asset_id
-        where.joined.append(
+        where.conditions.append(
             "EXISTS (SELECT 1 FROM work_order_assets fa"
             " WHERE fa.work_order_id = wo.id AND fa.asset_id = :asset_id)"
         )
     if filters.location_id is not None:
         where.params["location_id"] = filters.location_id
-        where.joined.append(
+        where.conditions.append(
             f"EXISTS ({SUBTREE_CTE} SELECT 1 FROM work_order_assets la"
             " JOIN assets a ON a.id = la.asset_id"
             " WHERE la.work_order_id = wo.id AND a.location_id IN (SELECT id FROM subtree))"
@@ -153,19 +145,36 @@ def _where(filters: Filters, tz: ZoneInfo) -> _Where:
     return where
 
 
-def _from(where: _Where) -> tuple[str, list[str]]:
-    """The FROM clause and the conditions left for the WHERE.
+_WINDOW_START = "CAST(:window_start AS timestamptz)"
+_WINDOW_END = "CAST(:window_end AS timestamptz)"
 
-    With a date window, the order's own conditions are applied first, in a subquery the planner
-    keeps apart (OFFSET 0): the window index then finds the matching orders and only those are
-    sorted. Otherwise the planner walks the schedule index in page order and filters as it goes,
-    which for a window late in the year means reading every earlier order.
-    """
-    if "window_start" not in where.params:
-        return _FROM, where.own + where.joined
-    own = " AND ".join(where.own)
-    fenced = f"(SELECT * FROM work_orders wo WHERE {own} OFFSET 0) wo"
-    return _FROM.replace("work_orders wo", fenced, 1), where.joined
+
+def _window_parts(
+    filters: Filters, tz: ZoneInfo, statuses: tuple[str, ...], params: dict[str, Any]
+) -> list[str]:
+    """The orders whose scheduled range overlaps the window [start_date, end_date] (whole days in
+    plant time; an open side is unbounded), with the statuses, as disjoint parts each walked in
+    page order by an index: per status, those starting inside the window (the btree on
+    (status, scheduled_start, id), or (scheduled_start, id) without a status); and those starting
+    before it and still running at its start (the GiST index on the scheduled range: few)."""
+    starts_inside = []
+    if filters.start_date:
+        params["window_start"] = datetime.combine(filters.start_date, time(), tz)
+        starts_inside.append(f"wo.scheduled_start >= {_WINDOW_START}")
+    if filters.end_date:
+        params["window_end"] = datetime.combine(filters.end_date + timedelta(days=1), time(), tz)
+        starts_inside.append(f"wo.scheduled_start < {_WINDOW_END}")
+    inside = " AND ".join(starts_inside)
+    parts = [f"wo.status = :status_{i} AND {inside}" for i in range(len(statuses))] or [inside]
+    params |= {f"status_{i}": status for i, status in enumerate(statuses)}
+    if filters.start_date:
+        # The expression of the index `ix_work_orders_status_window`.
+        spanning = (
+            f"tstzrange(wo.scheduled_start, wo.scheduled_end, '[]') @> {_WINDOW_START}"
+            f" AND wo.scheduled_start < {_WINDOW_START}"
+        )
+        parts.append(f"wo.status = ANY(:statuses) AND {spanning}" if statuses else spanning)
+    return parts
 
 
 async def search(
@@ -178,13 +187,13 @@ async def search(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page ordered by (scheduled_start, id) after the cursor, and the total count."""
     where = _where(filters, tz)
-    from_, clauses = _from(where)
     rows, total = await keyset.page(
         conn,
         select=f"{_COLUMNS}, {_ASSETS}",
-        from_=from_,
-        where=" AND ".join(clauses) or "TRUE",
+        from_=_FROM,
+        where=" AND ".join(where.conditions) or "TRUE",
         params=where.params,
+        parts=where.parts,
         key=("wo.scheduled_start", "wo.id"),
         after=after,
         limit=limit,

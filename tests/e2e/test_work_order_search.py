@@ -105,6 +105,50 @@ async def test_pagination_walks_every_result_once(plant: Plant, planner: Api) ->
     assert seen == made
 
 
+async def test_window_pages_merge_spanning_and_starting_orders(plant: Plant, planner: Api) -> None:
+    # A window of its own (2036-02-10 to 2036-02-12, UTC): orders starting in it, orders running
+    # at its start, and the ones just outside or of another status.
+    day = datetime(2036, 2, 10, tzinfo=timezone.utc)
+    hour = timedelta(hours=1)
+    spanning = await plant.work_order(start=day - 2 * 24 * hour, duration=72 * hour)
+    ending_at_start = await plant.work_order(
+        start=day - 5 * hour, duration=5 * hour, status="EN_PROGRESO"
+    )
+    ends_before = await plant.work_order(start=day - 5 * hour, duration=4 * hour)
+    first_hour = [
+        await plant.work_order(start=day, status=status)
+        for status in ("PENDIENTE", "EN_PROGRESO", "PENDIENTE")
+    ]
+    await plant.work_order(start=day + 3 * hour, status="COMPLETADA")
+    last = await plant.work_order(start=day + 3 * 24 * hour - hour, duration=5 * hour)
+    await plant.work_order(start=day + 3 * 24 * hour)  # starts the day after the window
+    expected = [spanning, ending_at_start, *first_hour, last]
+
+    window = {"start_date": "2036-02-10", "end_date": "2036-02-12"}
+    seen: list[int] = []
+    response = await planner.get("/ot/", status="PENDIENTE,EN_PROGRESO", limit=2, **window)
+    while True:
+        assert response.headers["X-Total-Count"] == str(len(expected))
+        seen += ids(response)
+        link = response.headers.get("Link")
+        if link is None:
+            break
+        response = await planner.request("GET", link.split(";")[0].strip("<>"))
+    assert seen == expected
+
+    pending = await planner.get("/ot/", status="PENDIENTE", **window)
+    assert ids(pending) == [spanning, first_hour[0], first_hour[2], last]
+    assert pending.headers["X-Total-Count"] == "4"
+    everything = await planner.get("/ot/", **window)
+    assert len(ids(everything)) == len(expected) + 1  # the completed one too
+    the_day_before = {"start_date": "2036-02-09", "end_date": "2036-02-09"}
+    assert ids(await planner.get("/ot/", **the_day_before)) == [
+        spanning,
+        ending_at_start,
+        ends_before,
+    ]
+
+
 @pytest.mark.parametrize(
     "params",
     [
