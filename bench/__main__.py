@@ -68,7 +68,8 @@ def main() -> None:
     except WrongAnswer as exc:
         print(f"bench failed: wrong answer: {exc}", file=sys.stderr)
         sys.exit(1)
-    path, results = report.write(rows, scale, args.quick)
+    complete = not (args.quick or args.only or args.seconds)
+    path, results = report.write(rows, scale, args.quick, complete)
     print()
     print(report.table(results["rows"]))
     print(f"\nwritten to {path}")

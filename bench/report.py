@@ -13,8 +13,9 @@ from typing import Any
 from bench.registry import Row
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-# Quick runs (CI) write beside it, so that latest.json stays the last full run.
-QUICK_RESULTS = RESULTS.with_name("quick.json")
+# Quick runs (CI) and runs of chosen scenarios or shorter loads write beside it, so that
+# latest.json stays the last full run.
+PARTIAL_RESULTS = RESULTS.with_name("partial.json")
 HEADER = ("scenario", "what", "service", "ceiling", "ratio", "target", "result")
 
 
@@ -85,7 +86,9 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def write(rows: list[Row], scale: float, quick: bool) -> tuple[Path, dict[str, Any]]:
+def write(
+    rows: list[Row], scale: float, quick: bool, complete: bool
+) -> tuple[Path, dict[str, Any]]:
     results = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "scale": scale,
@@ -97,7 +100,7 @@ def write(rows: list[Row], scale: float, quick: bool) -> tuple[Path, dict[str, A
         },
         "rows": [as_dict(row) for row in rows],
     }
-    path = QUICK_RESULTS if quick else RESULTS
+    path = RESULTS if complete else PARTIAL_RESULTS
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return path, results
