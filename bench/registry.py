@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -62,6 +63,26 @@ class Row:
         if self.goal is None or figure is None or math.isnan(figure):
             return None
         return self.goal.met(figure)
+
+
+def median_times(
+    scenario: str, what: str, service: list[float], ceiling: list[float], **detail: Any
+) -> Row:
+    """Service against ceiling as median seconds over turns, shown in ms (every turn kept in the
+    detail); the target is at most three times the ceiling."""
+    return Row(
+        scenario,
+        what,
+        "ms",
+        statistics.median(service) * 1000,
+        statistics.median(ceiling) * 1000,
+        Goal("<=", 3),
+        detail={
+            **detail,
+            "service_ms": [round(s * 1000, 1) for s in service],
+            "ceiling_ms": [round(s * 1000, 1) for s in ceiling],
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ The figure is the median over a few turns.
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from datetime import datetime, timedelta
 
 import asyncpg
 
-from bench.registry import Goal, Row, Run, WrongAnswer, scenario
+from bench.registry import Row, Run, WrongAnswer, median_times, scenario
 
 BATCH = 10_000
 TURNS = 5
@@ -89,18 +88,4 @@ async def bulk_reschedule(run: Run) -> list[Row]:
             if answer.status != 200 or answer.body.get("updated") != len(ids):
                 raise WrongAnswer(f"B1: {answer.status} {str(answer.body)[:300]}")
             await _check_at(connection, ids, home, "service")
-    return [
-        Row(
-            "B1",
-            f"{len(ids):,} reschedules",
-            "ms",
-            statistics.median(service) * 1000,
-            statistics.median(ceiling) * 1000,
-            Goal("<=", 3),
-            detail={
-                "orders": len(ids),
-                "service_ms": [round(s * 1000, 1) for s in service],
-                "ceiling_ms": [round(s * 1000, 1) for s in ceiling],
-            },
-        )
-    ]
+    return [median_times("B1", f"{len(ids):,} reschedules", service, ceiling, orders=len(ids))]

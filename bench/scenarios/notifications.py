@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import statistics
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
 
-from bench.registry import Goal, Row, Run, WrongAnswer, scenario
+from bench.registry import Row, Run, WrongAnswer, median_times, scenario
 
 PLANNERS = 10_000
 QUICK_PLANNERS = 200
@@ -142,17 +141,7 @@ async def fan_out(run: Run) -> list[Row]:
             await run.quiet()
             service.append(await _fanout(run, connection, len(planners), turn))
     return [
-        Row(
-            "N1",
-            f"fan-out to {len(planners):,} planners",
-            "ms",
-            statistics.median(service) * 1000,
-            statistics.median(ceiling) * 1000,
-            Goal("<=", 3),
-            detail={
-                "planners": len(planners),
-                "service_ms": [round(s * 1000, 1) for s in service],
-                "ceiling_ms": [round(s * 1000, 1) for s in ceiling],
-            },
+        median_times(
+            "N1", f"fan-out to {len(planners):,} planners", service, ceiling, planners=len(planners)
         )
     ]
