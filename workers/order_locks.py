@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.enums import WorkOrderStatus
 from shared.errors import Conflict, NotFound, field_error
 
+# Every column a command on orders decides with (status changes, the app, planning).
 _LOCK = text(
-    "SELECT id, code, status, type, technician_id, version FROM work_orders "
-    "WHERE id = ANY(CAST(:ids AS integer[])) ORDER BY id FOR UPDATE"
+    "SELECT id, code, status, type, technician_id, version, notes, actual_start, actual_end,"
+    " aviso_id FROM work_orders WHERE id = ANY(CAST(:ids AS integer[])) ORDER BY id FOR UPDATE"
 )
 
 
@@ -27,9 +28,14 @@ async def lock_orders(session: AsyncSession, ids: Sequence[int]) -> dict[int, Ro
     return {row.id: row for row in rows}
 
 
+async def find_locked(session: AsyncSession, order_id: int) -> Row[Any] | None:
+    """One order, locked, or None."""
+    return (await lock_orders(session, [order_id])).get(order_id)
+
+
 async def lock_order(session: AsyncSession, order_id: int, version: int | None = None) -> Row[Any]:
     """One order, locked; 404 when it doesn't exist, 409 when `version` is stale."""
-    row = (await lock_orders(session, [order_id])).get(order_id)
+    row = await find_locked(session, order_id)
     if row is None:
         raise NotFound(f"work order {order_id} not found")
     check_version(row, version)

@@ -9,7 +9,10 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# Orders made in bulk (generation) write no creation line: it is read from the order itself.
+# Lines come in the order they were written (their id): `at` is their transaction's start, and a
+# command that waited for another's lock on the order started first but wrote second.
+# Orders made outside a command (demo data, fixtures) have no creation line: it is read from the
+# order itself.
 # Lines moved in from merged orders keep their own creation lines, marked `merged_from`.
 _HISTORY = text(
     """
@@ -30,7 +33,7 @@ _HISTORY = text(
            e.event, e.data::text, e.id
       FROM work_order_events e LEFT JOIN users u ON u.id = e.user_id
      WHERE e.work_order_id = :id
-     ORDER BY at, seq
+     ORDER BY seq
     """
 )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 
 from shared.db.base import table
 from shared.db.models import WorkOrder
@@ -21,6 +21,7 @@ from shared.messages.avisos import TITLE_MAX
 from shared.messages.mobile import FinishOrder, StartOrder, StepResult
 from workers.avisos import NewNotice, open_notices
 from workers.dispatcher import Handler
+from workers.order_locks import find_locked
 from workers.order_status import status_changed
 from workers.uow import UnitOfWork
 
@@ -62,21 +63,7 @@ class _Step:
 
 async def _locked_order(uow: UnitOfWork, work_order_id: int) -> Any:
     """The order, locked; invisible (404) unless assigned to the caller or the caller plans."""
-    row = (
-        await uow.session.execute(
-            select(
-                wo.c.code,
-                wo.c.status,
-                wo.c.actual_start,
-                wo.c.actual_end,
-                wo.c.technician_id,
-                wo.c.version,
-                wo.c.aviso_id,
-            )
-            .where(wo.c.id == work_order_id)
-            .with_for_update()
-        )
-    ).first()
+    row = await find_locked(uow.session, work_order_id)
     if row is None or not (uow.is_planner or row.technician_id == uow.actor.user_id):
         raise NotFound(f"work order {work_order_id} not found")
     return row

@@ -4,49 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
-from shared.db.base import table
-from shared.db.models import WorkOrder
 from shared.domain.work_orders import OrderState, plan_status_update
 from shared.enums import Role, WorkOrderStatus
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Forbidden
 from shared.messages import Command, success
 from shared.messages.work_orders import UpdateWorkOrder
 from workers.dispatcher import Handler
+from workers.order_locks import check_version, lock_order
 from workers.order_status import status_changed
 from workers.uow import UnitOfWork
 
-wo = table(WorkOrder)
-
-# Built once: building a statement costs more than running it.
-_LOCK = (
-    select(
-        wo.c.status,
-        wo.c.notes,
-        wo.c.actual_start,
-        wo.c.actual_end,
-        wo.c.technician_id,
-        wo.c.version,
-        wo.c.aviso_id,
-    )
-    .where(wo.c.id == bindparam("id"))
-    .with_for_update()
-)
 # The columns a status/notes update may change (the only names put into its SQL).
 _CHANGEABLE = frozenset({"status", "notes", "actual_start", "actual_end"})
 
 
 async def update_work_order(cmd: UpdateWorkOrder, uow: UnitOfWork) -> dict[str, Any]:
-    row = (await uow.session.execute(_LOCK, {"id": cmd.work_order_id})).first()
-    if row is None:
-        raise NotFound(f"work order {cmd.work_order_id} not found")
+    row = await lock_order(uow.session, cmd.work_order_id)
     if not uow.is_planner and not (
         uow.actor.role == Role.TECNICO and row.technician_id == uow.actor.user_id
     ):
         raise Forbidden("only planners or the assigned technician may update this order")
-    if cmd.version is not None and cmd.version != row.version:
-        raise Conflict(f"stale version {cmd.version}: the order is at version {row.version}")
+    check_version(row, cmd.version)
 
     current = OrderState(WorkOrderStatus(row.status), row.actual_start, row.actual_end)
     changes = plan_status_update(current, cmd.status, cmd.actual_start, cmd.actual_end, uow.now())
