@@ -40,7 +40,7 @@ DATABASE_DOWN = "the database is unavailable; try again shortly"
 
 
 def _error_response(error: DomainError) -> web.Response:
-    headers = {"Retry-After": "5"} if error.http_status == 503 else None
+    headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
     return json_response(error.body(), status=error.http_status, headers=headers)
 
 

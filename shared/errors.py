@@ -14,6 +14,7 @@ HTTP_STATUS: dict[str, int] = {
     "conflict": 409,
     "too_large": 413,
     "invalid": 422,
+    "too_many_requests": 429,
     "unavailable": 503,
 }
 
@@ -22,13 +23,22 @@ class DomainError(Exception):
     """An error the caller caused; it becomes the contract's error body."""
 
     code = "bad_request"
+    # Seconds a client should wait before trying again (the `Retry-After` header), when it applies.
+    retry_after: int | None = None
 
     def __init__(
-        self, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+        self,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        retry_after: int | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
+        if retry_after is not None:
+            self.retry_after = retry_after
         # Fields the caller needs besides the message (e.g. the id of an existing duplicate).
         self.extra = extra
 
@@ -68,8 +78,13 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+
+
 class Unavailable(DomainError):
     code = "unavailable"
+    retry_after = 5
 
 
 def field_error(loc: list[str | int], msg: str, **extra: Any) -> dict[str, Any]:
