@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.faults import crash_point
 from shared.messages.events import DomainEvent
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import EVENTS, declare_topology
@@ -90,6 +91,7 @@ class OutboxRelay:
                 )
             )
             if rows:
+                crash_point("outbox.after_publish")
                 await session.execute(_MARK, {"ids": [row.id for row in rows]})
         return len(rows)
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.enums import CommandStatus
+from shared.faults import crash_point
 from shared.messages import Actor, Reply
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
@@ -200,6 +201,7 @@ class Worker:
             )
             await self._retry_or_dead_letter(message)
             return
+        crash_point("command.after_commit")
         await message.ack()
         COMMAND_SECONDS.labels(kind).observe(time.perf_counter() - started)
         COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
