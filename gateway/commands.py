@@ -13,7 +13,8 @@ from gateway.keys import ENGINE, REQUEST_ID, RPC, USER, AuthUser
 from gateway.queries import commands as command_log
 from shared.enums import CommandStatus
 from shared.errors import Conflict
-from shared.messages import Command
+from shared.messages import Command, Reply
+from shared.messages.base import is_final
 
 # Command ids derived from (user, Idempotency-Key): the command log's primary key then makes a
 # repeated key one command, whichever gateway receives it.
@@ -50,6 +51,11 @@ def stored_answer(row: Any, command_id: uuid.UUID) -> web.Response:
     return json_response(row.result, status=row.http_status)
 
 
+def reply_response(reply: Reply) -> web.Response:
+    headers = None if reply.retry_after is None else {"Retry-After": str(reply.retry_after)}
+    return json_response(reply.body, status=reply.http_status, headers=headers)
+
+
 async def send(request: web.Request, command: Command) -> web.Response:
     """Publish `command` for the caller and turn the worker's reply into the HTTP answer."""
     user: AuthUser = request[USER]
@@ -65,7 +71,9 @@ async def send(request: web.Request, command: Command) -> web.Response:
         if previous is not None:
             if previous.request_hash != request_hash:
                 raise Conflict("Idempotency-Key was already used with another request")
-            return stored_answer(previous, command_id)
+            # A stored 503 changed nothing: the retry runs the command.
+            if previous.status == CommandStatus.PENDING or is_final(previous.http_status):
+                return stored_answer(previous, command_id)
     headers = {
         "x-user-id": str(user.id),
         "x-user-role": user.role.value,
@@ -81,4 +89,4 @@ async def send(request: web.Request, command: Command) -> web.Response:
             engine, command_id, user.id, command.routing_key, request_hash
         )
         return accepted(command_id)
-    return json_response(reply.body, status=reply.http_status)
+    return reply_response(reply)

@@ -15,7 +15,7 @@ from prometheus_client import Histogram
 from gateway.auth import auth_middleware
 from gateway.http import json_response
 from gateway.keys import REQUEST_ID
-from shared.db.errors import database_unreachable
+from shared.db.errors import database_busy_or_down, database_unreachable
 from shared.errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ _HTTP_MESSAGES = {
     413: ("too_large", "the body is larger than the limit"),
 }
 DATABASE_DOWN = "the database is unavailable; try again shortly"
+DATABASE_BUSY = "the database is busy (a lock or time limit was reached); try again shortly"
 
 
 def _error_response(error: DomainError) -> web.Response:
@@ -64,9 +65,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if database_unreachable(exc):
-            log.warning("database unreachable: %r", exc)
-            return _error_response(Unavailable(DATABASE_DOWN))
+        if database_busy_or_down(exc):
+            log.warning("database unavailable: %r", exc)
+            message = DATABASE_DOWN if database_unreachable(exc) else DATABASE_BUSY
+            return _error_response(Unavailable(message))
         log.exception("unhandled error on %s %s", request.method, request.path)
         body = {
             "status": "error",

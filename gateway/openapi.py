@@ -18,7 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from gateway.auth import current_user
 from gateway.schemas import Accepted, Success
-from shared.enums import Role
+from shared.enums import EVERYONE, Role
 from shared.messages import Command
 
 REF = "#/components/schemas/{model}"
@@ -70,10 +70,14 @@ class Operation:
         return self.response[0] if isinstance(self.response, list) else self.response
 
 
+# `roles` left out: a command body's own (`Command.roles`), otherwise every role.
+_FROM_BODY: tuple[Role, ...] = ()
+
+
 def operation(
     summary: str,
     *,
-    roles: tuple[Role, ...] | None = tuple(Role),
+    roles: tuple[Role, ...] | None = _FROM_BODY,
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     path_fields: tuple[str, ...] = (),
@@ -84,9 +88,15 @@ def operation(
     """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked
     (by the view itself when `token_in_query`: see `auth.fetch_as_caller`).
 
-    Commands (a `body` that is a Command) answer `Success` unless `response` says otherwise.
+    Commands (a `body` that is a Command) answer `Success` unless `response` says otherwise, and
+    may be sent by the roles their class declares (the dispatcher checks the same declaration).
     """
-    if response is None and body is not None and issubclass(body, Command):
+    is_command = body is not None and issubclass(body, Command)
+    if roles is _FROM_BODY:
+        roles = body.roles if is_command else EVERYONE  # type: ignore[union-attr]
+    elif is_command:
+        raise TypeError(f"{summary!r}: a command's roles are declared on its class")
+    if response is None and is_command:
         response = Success
     spec = Operation(summary, roles, query, body, path_fields, paginated, response, token_in_query)
 

@@ -12,6 +12,13 @@ class Role(StrEnum):
     SOLICITANTE = "SOLICITANTE"
 
 
+# The contract's role groups (its section "Roles"), named once for routes and commands.
+EVERYONE: tuple[Role, ...] = tuple(Role)
+READERS: tuple[Role, ...] = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
+PLANNERS: tuple[Role, ...] = (Role.ADMIN, Role.PLANIFICADOR)
+ADMINS: tuple[Role, ...] = (Role.ADMIN,)
+
+
 class WorkOrderStatus(StrEnum):
     PENDIENTE = "PENDIENTE"
     EN_PROGRESO = "EN_PROGRESO"

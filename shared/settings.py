@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(12, ge=1)
     db_pool_size: int = Field(10, ge=1)
     db_connect_timeout_s: float = Field(3.0, gt=0)
+    # No statement waits forever: a lock not granted in time, or a statement running too long,
+    # fails (503 to the caller, nothing applied). Bulk commands and generation get the long limit.
+    db_lock_timeout_s: float = Field(5.0, gt=0)
+    db_statement_timeout_s: float = Field(30.0, gt=0)
+    db_long_statement_timeout_s: float = Field(300.0, gt=0)
     worker_prefetch: int = Field(16, ge=1)
     # Deliveries of one message before the broker dead-letters it.
     delivery_limit: int = Field(5, ge=1)

@@ -269,6 +269,11 @@ class Plant:
         async with self.db.begin() as conn:
             return (await conn.execute(text(sql), params)).scalar()
 
+    async def row(self, sql: str, **params: Any) -> Any:
+        """Run one statement (committed) and return its first row (None when there is none)."""
+        async with self.db.begin() as conn:
+            return (await conn.execute(text(sql), params)).first()
+
     async def routine(
         self,
         *,

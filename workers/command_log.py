@@ -21,14 +21,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
+from shared.messages.base import NOT_FINAL_HTTP_STATUS, is_final
 
-_FIND = text(
-    "SELECT status, request_hash, http_status, result FROM command_log WHERE id = :id FOR UPDATE"
+_FIND = text("SELECT status, request_hash, http_status, result FROM command_log WHERE id = :id")
+# The first statement of every command: its stored answer, if any, and the statement limit of
+# the rest of its transaction (bulk work gets a longer one), in one round trip.
+_LOOK_UP = text(
+    "SELECT set_config('statement_timeout', :statement_timeout, true) AS statement_timeout,"
+    " c.status, c.request_hash, c.http_status, c.result"
+    " FROM (SELECT 1) AS one LEFT JOIN command_log c ON c.id = :id"
 )
-# A `pending` row (written by a gateway whose caller got 202) is completed; a finished row is
-# left alone and the statement returns nothing: another delivery of the command finished it.
-# The data-modifying CTEs run either way; the caller then rolls them back.
-_RECORD = """
+# A row that is not final — `pending` (written by a gateway whose caller got 202), or a 503
+# (nothing was applied) — takes the new answer; a final row is left alone and the statement
+# returns nothing: another delivery of the command finished it.
+_UNLESS_FINAL = f"""
+    ON CONFLICT (id) DO UPDATE
+        SET status = EXCLUDED.status, http_status = EXCLUDED.http_status,
+            result = EXCLUDED.result, finished_at = EXCLUDED.finished_at
+        WHERE command_log.status = 'pending' OR command_log.http_status = {NOT_FINAL_HTTP_STATUS}
+    RETURNING id
+"""
+# The data-modifying CTEs run either way; when nothing is returned the caller rolls them back.
+_RECORD = (
+    """
     WITH {writes} history AS (
         INSERT INTO work_order_events (work_order_id, user_id, event, data)
         SELECT line.order_id, :user_id, line.event, line.data
@@ -46,12 +61,21 @@ _RECORD = """
     INSERT INTO command_log (id, user_id, kind, request_hash, status, http_status, result,
                              finished_at)
     VALUES (:id, :user_id, :kind, :request_hash, :status, :http_status, :result, now())
-    ON CONFLICT (id) DO UPDATE
-        SET status = EXCLUDED.status, http_status = EXCLUDED.http_status,
-            result = EXCLUDED.result, finished_at = EXCLUDED.finished_at
-        WHERE command_log.status = 'pending'
-    RETURNING id
 """
+    + _UNLESS_FINAL
+)
+# The answer of a command set aside after failing every delivery, so that its caller (polling
+# after a 202, or retrying its Idempotency-Key) learns it. Its sender may not exist (a forged
+# header is one way to fail every time): then the row has no user.
+_SET_ASIDE = text(
+    """
+    INSERT INTO command_log (id, user_id, kind, request_hash, status, http_status, result,
+                             finished_at)
+    SELECT :id, (SELECT id FROM users WHERE id = :user_id), :kind, :request_hash, :status,
+           :http_status, :result, now()
+"""
+    + _UNLESS_FINAL
+).bindparams(bindparam("result", type_=JSONB))
 # A `:name` parameter in a statement's text, as `text()` finds them (`::` casts are not ones).
 _PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
@@ -100,13 +124,52 @@ class Finished:
     request_hash: str | None
 
 
-async def find_finished(session: AsyncSession, command_id: uuid.UUID) -> Finished | None:
-    """The stored outcome of a finished command (locking its row), or None."""
-    row = (await session.execute(_FIND, {"id": command_id})).first()
-    if row is None or row.status == CommandStatus.PENDING:
+def _finished(row: Any) -> Finished | None:
+    if row is None or row.status in (None, CommandStatus.PENDING) or not is_final(row.http_status):
         return None
     reply = Reply(status=row.status, http_status=row.http_status, body=row.result)
     return Finished(reply, row.request_hash)
+
+
+async def find_finished(session: AsyncSession, command_id: uuid.UUID) -> Finished | None:
+    """The final answer stored for a command, or None."""
+    return _finished((await session.execute(_FIND, {"id": command_id})).first())
+
+
+async def look_up(
+    session: AsyncSession, command_id: uuid.UUID, statement_timeout_ms: int
+) -> Finished | None:
+    """At the start of a command's transaction: its final answer if it has one (then it must
+    not run again), and `statement_timeout` set for the rest of the transaction."""
+    row = (
+        await session.execute(
+            _LOOK_UP, {"id": command_id, "statement_timeout": f"{statement_timeout_ms}ms"}
+        )
+    ).first()
+    return _finished(row)
+
+
+async def set_aside(
+    session: AsyncSession,
+    command_id: uuid.UUID,
+    actor: Actor,
+    kind: str,
+    request_hash: str | None,
+    reply: Reply,
+) -> None:
+    """Store `reply` as the answer of a command that failed every delivery (a final row stays)."""
+    await session.execute(
+        _SET_ASIDE,
+        {
+            "id": command_id,
+            "user_id": actor.user_id,
+            "kind": kind,
+            "request_hash": request_hash,
+            "status": reply.status.value,
+            "http_status": reply.http_status,
+            "result": reply.body,
+        },
+    )
 
 
 async def record(

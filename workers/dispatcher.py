@@ -1,12 +1,21 @@
 """Command → handler, in one transaction with the command log and the outbox.
 
-Policy: success and domain errors are both final answers (stored, acked, replied); a repeated
-command id answers its stored result and changes nothing; anything unexpected propagates to the
-consumer, which retries it a bounded number of times and then dead-letters it.
+Policy:
+- the sender's role must be one the command class declares (`Command.roles`), whatever the
+  gateway checked: anyone able to publish could set the headers;
+- a command id with a final answer in the command log answers it again without running anything
+  (looked up first; the command log's primary key, written last, still guards two deliveries
+  racing);
+- success and domain errors are final answers (stored, acked, replied);
+- a lock not granted or a statement cut by its limit answers 503 with `Retry-After`: nothing is
+  applied, and the answer is stored as not final, so the same command may run again;
+- anything else propagates to the consumer, which retries it a bounded number of times and then
+  sets it aside (dead letter, and a 500 in the command log).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,14 +23,18 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.errors import statement_limit_hit
 from shared.enums import CommandStatus
-from shared.errors import Conflict, DomainError, invalid_input
+from shared.errors import Conflict, DomainError, Forbidden, Unavailable, invalid_input
 from shared.messages import COMMANDS, Actor, Command, PlanningCommand, Reply
 from shared.settings import Settings
 from workers import command_log
 from workers.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[Any, UnitOfWork], Awaitable[dict[str, Any]]]
+DATABASE_BUSY = "the database is busy (a lock or time limit was reached); nothing was changed"
 
 
 class PoisonMessage(Exception):
@@ -33,7 +46,12 @@ class _AlreadyDone(Exception):
 
 
 def error_reply(error: DomainError) -> Reply:
-    return Reply(status=CommandStatus.ERROR, http_status=error.http_status, body=error.body())
+    return Reply(
+        status=CommandStatus.ERROR,
+        http_status=error.http_status,
+        body=error.body(),
+        retry_after=error.retry_after,
+    )
 
 
 class Dispatcher:
@@ -63,20 +81,36 @@ class Dispatcher:
         if command_type is None or handler is None:
             raise PoisonMessage(f"no handler for command {routing_key!r}")
         try:
-            command: Command | None = command_type.model_validate_json(
-                body, context={"tz": self._settings.tz}
-            )
-        except ValidationError as exc:
-            command, invalid = None, invalid_input(exc, "body")
-        try:
-            if command is None:
-                raise invalid
+            if not command_type.allows(actor.role):
+                raise Forbidden(f"role {actor.role} may not do this")
+            try:
+                command = command_type.model_validate_json(body, context={"tz": self._settings.tz})
+            except ValidationError as exc:
+                raise invalid_input(exc, "body") from None
             return await self._run(handler, command, command_id, actor, routing_key, request_hash)
         except DomainError as error:
             # The work was rolled back with its transaction; the refusal is stored on its own.
             return await self._refuse(command_id, actor, routing_key, request_hash, error)
         except _AlreadyDone:
             return await self._replay(command_id, request_hash)
+        except Exception as exc:
+            if not statement_limit_hit(exc):
+                raise
+            log.warning("command %s (%s) hit a database limit: %r", command_id, routing_key, exc)
+            busy = Unavailable(DATABASE_BUSY)
+            return await self._refuse(command_id, actor, routing_key, request_hash, busy)
+
+    async def set_aside(
+        self, command_id: uuid.UUID, actor: Actor, kind: str, request_hash: str | None, reply: Reply
+    ) -> None:
+        """Store the answer of a command given up on (it failed every delivery)."""
+        async with self._sessionmaker() as session, session.begin():
+            await command_log.set_aside(session, command_id, actor, kind, request_hash, reply)
+
+    def _statement_timeout_ms(self, command: Command) -> int:
+        settings = self._settings
+        limit = settings.db_long_statement_timeout_s if command.long_running else None
+        return round(1000 * (limit or settings.db_statement_timeout_s))
 
     async def _run(
         self,
@@ -87,9 +121,12 @@ class Dispatcher:
         kind: str,
         request_hash: str | None,
     ) -> Reply:
-        # The command log is written last: a repeated command is found there by its primary key,
-        # and its repeated work rolls back. First deliveries, the common case, pay no lookup.
         async with self._sessionmaker() as session, session.begin():
+            done = await command_log.look_up(
+                session, command_id, self._statement_timeout_ms(command)
+            )
+            if done is not None:
+                return _replay(done, request_hash)
             uow = UnitOfWork(session, actor, self._settings)
             if isinstance(command, PlanningCommand) and command.dry_run:
                 # The real work, undone: a dry run answers exactly what a real run would.
@@ -112,6 +149,7 @@ class Dispatcher:
                 uow.writes,
             )
             if not recorded:
+                # Another delivery finished it while this one ran: its work rolls back.
                 raise _AlreadyDone
         if uow.events:
             self._events_committed()

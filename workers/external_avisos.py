@@ -12,7 +12,6 @@ any other failure is retried and set aside like a failing command.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -22,7 +21,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.errors import database_unreachable
+from shared.db.retry import while_unreachable
 from shared.messages import events
 from shared.messages.avisos import ExternalAviso
 from shared.settings import Settings
@@ -32,7 +31,6 @@ from workers.avisos import NewNotice, asset_id_by_code, insert_external
 log = logging.getLogger(__name__)
 
 GROUP = "avisos"
-MAX_RETRY_PAUSE_S = 5.0
 EXTERNAL_NOTICES = Counter(
     "mantenimiento_external_notices_total",
     "External notice messages handled, by outcome",
@@ -78,7 +76,10 @@ class ExternalAvisoConsumer:
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         try:
-            created = await self._store_retrying(parse(message.body, self._settings))
+            notice = parse(message.body, self._settings)
+            created = await while_unreachable(
+                lambda: self._store(notice), f"external notice {message.message_id}"
+            )
         except InvalidNotice as exc:
             log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
             await self._dead_letter(message, str(exc))
@@ -92,18 +93,6 @@ class ExternalAvisoConsumer:
         else:
             EXTERNAL_NOTICES.labels("created" if created else "duplicate").inc()
         await message.ack()
-
-    async def _store_retrying(self, notice: ExternalAviso) -> bool:
-        pause = 0.25
-        while True:
-            try:
-                return await self._store(notice)
-            except Exception as exc:
-                if not database_unreachable(exc):
-                    raise
-                log.warning("database unreachable (%r); retrying in %.1fs", exc, pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, MAX_RETRY_PAUSE_S)
 
     async def _store(self, notice: ExternalAviso) -> bool:
         """Whether the notice is new (a repeat of a known `(source, external_id)` is not)."""

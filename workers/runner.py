@@ -26,6 +26,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.retry import while_unreachable
 from shared.enums import CommandStatus
 from shared.faults import crash_point
 from shared.messages import Actor, Reply
@@ -167,7 +168,9 @@ class Worker:
     async def _notify(self, message: AbstractIncomingMessage) -> None:
         """A domain event: its notifications are committed, then it is acked."""
         try:
-            await self._notifier.notify(message.body)
+            await while_unreachable(
+                lambda: self._notifier.notify(message.body), f"event {message.message_id}"
+            )
         except PoisonMessage as exc:
             log.error("dead-lettering event %s: %s", message.message_id, exc)
             await message.reject(requeue=False)
@@ -188,8 +191,13 @@ class Worker:
             await message.reject(requeue=False)
             return
         try:
-            reply = await self._dispatcher.dispatch(
-                kind, message.body, envelope.command_id, envelope.actor, envelope.request_hash
+            # Held (not failed) while the database is unreachable: an outage never
+            # dead-letters a command, and a repeat after a lost commit is found in the log.
+            reply = await while_unreachable(
+                lambda: self._dispatcher.dispatch(
+                    kind, message.body, envelope.command_id, envelope.actor, envelope.request_hash
+                ),
+                f"command {envelope.command_id}",
             )
         except PoisonMessage as exc:
             log.error("dead-lettering message %s: %s", message.message_id, exc)
@@ -199,7 +207,12 @@ class Worker:
             log.exception(
                 "command %s (request %s) failed", envelope.command_id, envelope.request_id
             )
-            await self._retry_or_dead_letter(message)
+            await self._retry_or_dead_letter(
+                message,
+                set_aside=lambda: self._dispatcher.set_aside(
+                    envelope.command_id, envelope.actor, kind, envelope.request_hash, INTERNAL_ERROR
+                ),
+            )
             return
         crash_point("command.after_commit")
         await message.ack()
@@ -207,13 +220,24 @@ class Worker:
         COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
         await self._reply(message, reply)
 
-    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage) -> None:
+    async def _retry_or_dead_letter(
+        self,
+        message: AbstractIncomingMessage,
+        set_aside: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Requeue a failed message after a pause, or, at its last delivery, dead-letter it:
+        `set_aside` first stores that outcome (best effort), and the caller is told."""
         deliveries = int(str(message.headers.get("x-delivery-count") or 0)) + 1
         if deliveries >= self._settings.delivery_limit:
+            if set_aside is not None:
+                try:
+                    await set_aside()
+                except Exception:  # the dead letter and the reply still tell the story
+                    log.exception("outcome of message %s not stored", message.message_id)
             await message.reject(requeue=False)
             await self._reply(message, INTERNAL_ERROR)
             return
-        # A pause before requeueing lets a passing outage (database restart) end.
+        # A pause before requeueing lets a passing failure (a deadlock, a restart) end.
         await asyncio.sleep(min(0.25 * 2**deliveries, 5.0))
         await message.nack(requeue=True)
 

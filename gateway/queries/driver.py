@@ -12,9 +12,21 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db.errors import database_unreachable
+
 
 async def fetchrow(conn: AsyncConnection, sql: str, *args: Any) -> asyncpg.Record | None:
-    """The first row of `sql` (`$1`-style parameters), or None."""
+    """The first row of `sql` (`$1`-style parameters), or None.
+
+    Going around SQLAlchemy means its pool never sees a connection fail here: one the server
+    dropped (a restart) is invalidated by hand, so the pool replaces it instead of lending it
+    out again and again.
+    """
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-    return await driver.fetchrow(sql, *args)
+    try:
+        return await driver.fetchrow(sql, *args)
+    except Exception as exc:
+        if database_unreachable(exc):
+            await conn.invalidate(exc)
+        raise

@@ -44,7 +44,6 @@ async def notices(request: web.Request) -> web.Response:
 @operation(
     "A CORRECTIVA order on the notice's asset for `date` (08:00 plant time, 2 h); the notice"
     " becomes EN_PROCESO, and CERRADO when the order is completed",
-    roles=PLANNERS,
     body=GenerateOrderFromAviso,
     path_fields=("aviso_id",),
 )

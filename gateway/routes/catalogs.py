@@ -16,7 +16,7 @@ from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import catalogs as queries
-from shared.enums import Role
+from shared.enums import READERS, Role
 from shared.errors import NotFound
 from shared.messages import Command
 from shared.messages.catalogs import (
@@ -30,9 +30,6 @@ from shared.messages.catalogs import (
 
 routes = web.RouteTableDef()
 
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
-# The worker checks the role of every save again: it does not trust the transport.
-ADMINS = (Role.ADMIN,)
 # Requesters pick the asset (and its location) of the notices they file.
 PICKERS = (*READERS, Role.SOLICITANTE)
 
@@ -125,38 +122,36 @@ async def _save(request: web.Request, model: type[Command]) -> web.Response:
 
 
 @routes.post("/mantenimiento/ubicaciones/guardar/")
-@operation("Create (no id) or update (id) a location", roles=ADMINS, body=SaveLocation)
+@operation("Create (no id) or update (id) a location", body=SaveLocation)
 async def save_location(request: web.Request) -> web.Response:
     return await _save(request, SaveLocation)
 
 
 @routes.post("/mantenimiento/categorias/guardar/")
-@operation("Create (no id) or update (id) a category", roles=ADMINS, body=SaveCategory)
+@operation("Create (no id) or update (id) a category", body=SaveCategory)
 async def save_category(request: web.Request) -> web.Response:
     return await _save(request, SaveCategory)
 
 
 @routes.post("/mantenimiento/tipos-mantenimiento/guardar/")
-@operation(
-    "Create (no id) or update (id) a maintenance type", roles=ADMINS, body=SaveMaintenanceType
-)
+@operation("Create (no id) or update (id) a maintenance type", body=SaveMaintenanceType)
 async def save_maintenance_type(request: web.Request) -> web.Response:
     return await _save(request, SaveMaintenanceType)
 
 
 @routes.post("/mantenimiento/frecuencias/guardar/")
-@operation("Create (no id) or update (id) a frequency", roles=ADMINS, body=SaveFrequency)
+@operation("Create (no id) or update (id) a frequency", body=SaveFrequency)
 async def save_frequency(request: web.Request) -> web.Response:
     return await _save(request, SaveFrequency)
 
 
 @routes.post("/mantenimiento/activos/guardar/")
-@operation("Create (no id) or update (id) an asset", roles=ADMINS, body=SaveAsset)
+@operation("Create (no id) or update (id) an asset", body=SaveAsset)
 async def save_asset(request: web.Request) -> web.Response:
     return await _save(request, SaveAsset)
 
 
 @routes.post("/mantenimiento/usuarios/guardar/")
-@operation("Create (no id) or update (id) a user", roles=ADMINS, body=SaveUser)
+@operation("Create (no id) or update (id) a user", body=SaveUser)
 async def save_user(request: web.Request) -> web.Response:
     return await _save(request, SaveUser)

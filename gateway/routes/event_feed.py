@@ -10,7 +10,7 @@ from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, encode_cursor
 from gateway.queries import event_feed as queries
-from shared.enums import Role
+from shared.enums import PLANNERS
 
 routes = web.RouteTableDef()
 
@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 @operation(
     "Domain events in commit-safe order; header X-Cursor resumes after the last one returned"
     " (also on an empty page), Link rel=next when the page is full",
-    roles=(Role.ADMIN, Role.PLANIFICADOR),
+    roles=PLANNERS,
     query=PageQuery,
     response=[schemas.FeedEvent],
 )

@@ -17,7 +17,7 @@ from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import avisos as notice_queries
 from gateway.queries import schedule
 from gateway.queries import work_orders as order_queries
-from shared.enums import Role
+from shared.enums import PLANNERS
 from shared.errors import NotFound
 from shared.messages.avisos import CreateAviso
 from shared.messages.mobile import FinishOrder, StartOrder
@@ -26,7 +26,6 @@ routes = web.RouteTableDef()
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
-PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
 
 
 class ScheduleQuery(BaseModel):

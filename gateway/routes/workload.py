@@ -13,11 +13,10 @@ from gateway.http import json_response, parse_query
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import workload as queries
-from shared.enums import Role
+from shared.enums import READERS, Role
 
 routes = web.RouteTableDef()
 
-READERS = (Role.ADMIN, Role.PLANIFICADOR, Role.TECNICO)
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
 

@@ -18,6 +18,8 @@ def create_engine(
     """An asyncpg engine whose sessions speak the plant's time zone (dates cast in plant time).
 
     `autocommit` suits single-statement reads: no BEGIN/ROLLBACK round trips around them.
+    Every statement and lock wait of its connections is bounded by the settings' limits (a
+    command's transaction may set a longer statement limit for itself).
     """
     return create_async_engine(
         settings.database_url,
@@ -27,10 +29,19 @@ def create_engine(
         pool_timeout=settings.db_connect_timeout_s,
         connect_args={
             "timeout": settings.db_connect_timeout_s,
-            "server_settings": {"timezone": settings.plant_tz, "application_name": "mantenimiento"},
+            "server_settings": {
+                "timezone": settings.plant_tz,
+                "application_name": "mantenimiento",
+                "lock_timeout": _milliseconds(settings.db_lock_timeout_s),
+                "statement_timeout": _milliseconds(settings.db_statement_timeout_s),
+            },
         },
     )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field
 
-from shared.enums import AvisoPriority
+from shared.enums import EVERYONE, PLANNERS, AvisoPriority
 from shared.messages.base import Command, Message, PlantDateTime
 
 # Text limits of a notice, whoever files it.
@@ -27,6 +27,7 @@ class CreateAviso(AvisoFields, Command):
     """A person files a notice on an asset (`POST /app/aviso/crear/`); any role may."""
 
     routing_key = "aviso.crear"
+    roles = EVERYONE
 
     asset_id: int
 
@@ -35,6 +36,7 @@ class GenerateOrderFromAviso(Command):
     """A planner turns a notice into a corrective order (`POST /avisos/{id}/generar-ot/`)."""
 
     routing_key = "aviso.generar_ot"
+    roles = PLANNERS
     queue = "generacion"
 
     aviso_id: int

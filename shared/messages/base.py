@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
-from shared.enums import CommandStatus, Role
+from shared.enums import PLANNERS, CommandStatus, Role
 
 # Routing key → command class; filled as command classes are defined.
 COMMANDS: dict[str, type[Command]] = {}
@@ -32,10 +32,15 @@ class Message(BaseModel):
 
 
 class Command(Message):
-    """A request to change state. Subclasses set `routing_key` and the consumer group (`queue`)."""
+    """A request to change state. Subclasses set `routing_key`, the roles that may send it
+    (`roles`: checked by the gateway before publishing and by the dispatcher before handling),
+    the consumer group (`queue`) and, for bulk work, a longer statement limit (`long_running`).
+    Finer rules (the technician assigned to the order) stay with the handler."""
 
     routing_key: ClassVar[str]
+    roles: ClassVar[tuple[Role, ...]]
     queue: ClassVar[str] = "ordenes"
+    long_running: ClassVar[bool] = False
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -43,13 +48,20 @@ class Command(Message):
         if "routing_key" in cls.__dict__:
             if cls.routing_key in COMMANDS:
                 raise TypeError(f"two commands share routing key {cls.routing_key}")
+            if not getattr(cls, "roles", None):
+                raise TypeError(f"command {cls.__name__} does not declare its roles")
             COMMANDS[cls.routing_key] = cls
+
+    @classmethod
+    def allows(cls, role: Role) -> bool:
+        return role in cls.roles
 
 
 class PlanningCommand(Command):
     """A planning command: with `dry_run` it answers exactly what it would do, changing nothing
-    (the dispatcher runs it and rolls its work back)."""
+    (the dispatcher runs it and rolls its work back). Planners only."""
 
+    roles = PLANNERS
     dry_run: bool = False
 
 
@@ -62,11 +74,27 @@ class Actor(Message):
 
 
 class Reply(Message):
-    """A worker's answer: `body` is what the HTTP caller receives with `http_status`."""
+    """A worker's answer: `body` is what the HTTP caller receives with `http_status` (and
+    `retry_after` as its `Retry-After` header)."""
 
     status: Literal[CommandStatus.SUCCESS, CommandStatus.ERROR]
     http_status: int
     body: dict[str, Any]
+    retry_after: int | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether this is the command's last word. A 503 (the database was busy: nothing was
+        applied) is not: the same command id may run again, and its next answer replaces it."""
+        return is_final(self.http_status)
+
+
+# The status of an answer that is not final (see `Reply.final`), in SQL too: workers/command_log.py.
+NOT_FINAL_HTTP_STATUS = 503
+
+
+def is_final(http_status: int | None) -> bool:
+    return http_status is not None and http_status != NOT_FINAL_HTTP_STATUS
 
 
 def success(message: str, **extra: Any) -> dict[str, Any]:

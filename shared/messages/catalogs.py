@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.enums import FrequencyUnit, Role
+from shared.enums import ADMINS, FrequencyUnit, Role
 from shared.messages.base import Command
 
 Name = Field(min_length=1, max_length=200)
@@ -13,6 +13,7 @@ Code = Field(min_length=1, max_length=64, pattern=r"^\S+$")
 
 class SaveLocation(Command):
     routing_key = "catalogo.ubicacion.guardar"
+    roles = ADMINS
 
     id: int | None = None
     code: str = Code
@@ -22,6 +23,7 @@ class SaveLocation(Command):
 
 class SaveCategory(Command):
     routing_key = "catalogo.categoria.guardar"
+    roles = ADMINS
 
     id: int | None = None
     name: str = Name
@@ -30,6 +32,7 @@ class SaveCategory(Command):
 
 class SaveMaintenanceType(Command):
     routing_key = "catalogo.tipo.guardar"
+    roles = ADMINS
 
     id: int | None = None
     name: str = Name
@@ -37,6 +40,7 @@ class SaveMaintenanceType(Command):
 
 class SaveFrequency(Command):
     routing_key = "catalogo.frecuencia.guardar"
+    roles = ADMINS
 
     id: int | None = None
     name: str = Name
@@ -46,6 +50,7 @@ class SaveFrequency(Command):
 
 class SaveAsset(Command):
     routing_key = "catalogo.activo.guardar"
+    roles = ADMINS
 
     id: int | None = None
     code: str = Code
@@ -57,6 +62,7 @@ class SaveAsset(Command):
 
 class SaveUser(Command):
     routing_key = "usuario.guardar"
+    roles = ADMINS
 
     id: int | None = None
     username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AllowInfNan, Field, Strict, field_validator
 
+from shared.enums import EVERYONE
 from shared.messages.base import Command, Message, PlantDateTime
 
 # JSON numbers and strings only (no booleans read as numbers); which one fits depends on the
@@ -21,6 +22,7 @@ class StartOrder(Command):
     """PENDIENTE → EN_PROGRESO; `at` is the actual start (default now)."""
 
     routing_key = "ot.iniciar"
+    roles = EVERYONE
 
     work_order_id: int
     at: PlantDateTime | None = None
@@ -38,6 +40,7 @@ class FinishOrder(Command):
     """EN_PROGRESO → COMPLETADA with the steps' results; `at` is the actual end (default now)."""
 
     routing_key = "ot.finalizar"
+    roles = EVERYONE
 
     work_order_id: int
     at: PlantDateTime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.enums import EVERYONE
 from shared.messages.base import Command
 
 
@@ -9,6 +10,7 @@ class MarkNotificationRead(Command):
     """`POST /notificaciones/{id}/leer/`: someone else's notification is as unknown as none."""
 
     routing_key = "notificacion.leer"
+    roles = EVERYONE
 
     notification_id: int
 
@@ -17,3 +19,4 @@ class MarkAllNotificationsRead(Command):
     """`POST /notificaciones/leer-todas/`: every unread notification of the caller."""
 
     routing_key = "notificacion.leer_todas"
+    roles = EVERYONE

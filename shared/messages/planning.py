@@ -45,6 +45,7 @@ class RescheduleWorkOrders(PlanningCommand):
     """Move many PENDIENTE orders at once: all of them, or none."""
 
     routing_key = "ot.fechas"
+    long_running = True
 
     updates: list[RescheduleItem] = Field(min_length=1, max_length=BULK_LIMIT)
 
@@ -93,6 +94,7 @@ class DeleteWorkOrders(PlanningCommand):
     """Delete PENDIENTE or CANCELADA orders: all of them, or none."""
 
     routing_key = "ot.eliminar"
+    long_running = True
 
     ids: list[OrderId] = Field(min_length=1, max_length=BULK_LIMIT)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
-from shared.enums import ProgramBasis
+from shared.enums import PLANNERS, ProgramBasis
 from shared.messages.base import Command
 
 # A batch may name many programs; bodies stay within the gateway's size limit anyway.
@@ -23,6 +23,7 @@ class SaveProgram(Command):
     """Create (no `id`) or update (`id`) a program (`POST /programas/guardar/`)."""
 
     routing_key = "programa.guardar"
+    roles = PLANNERS
 
     id: int | None = None
     routine_id: int
@@ -43,6 +44,7 @@ class GenerateProgramOrder(Command):
     """One order of a program for a date (`POST /programas/{id}/generar-ot/`)."""
 
     routing_key = "programa.generar_ot"
+    roles = PLANNERS
     queue = "generacion"
 
     program_id: int
@@ -58,6 +60,8 @@ class GenerateOrders(Command):
     what the scheduler publishes daily)."""
 
     routing_key = "programa.generar"
+    roles = PLANNERS
+    long_running = True
     queue = "generacion"
 
     until: date

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from shared.enums import StepKind
+from shared.enums import PLANNERS, StepKind
 from shared.messages.base import Command, Message
 
 Version = Field(None, ge=1)
@@ -17,6 +17,7 @@ class SaveRoutine(Command):
     """Create (no `id`) or update (`id`) a routine (`POST /rutinas/guardar/`)."""
 
     routing_key = "rutina.guardar"
+    roles = PLANNERS
 
     id: int | None = None
     name: str = Field(min_length=1, max_length=200)
@@ -31,6 +32,7 @@ class DeleteRoutine(Command):
     """Hard-delete a routine (`POST /rutinas/{id}/eliminar/`)."""
 
     routing_key = "rutina.eliminar"
+    roles = PLANNERS
 
     routine_id: int
     version: int | None = Version
@@ -65,6 +67,7 @@ class ReplaceRoutineSteps(Command):
     """Replace a routine's steps; their order is the array's (`POST /rutinas/{id}/pasos/`)."""
 
     routing_key = "rutina.pasos"
+    roles = PLANNERS
 
     routine_id: int
     steps: list[StepInput] = Field(max_length=500)

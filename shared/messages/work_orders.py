@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.enums import WorkOrderStatus
+from shared.enums import READERS, WorkOrderStatus
 from shared.messages.base import Command, PlantDateTime
 
 
@@ -12,6 +12,7 @@ class UpdateWorkOrder(Command):
     """Change an order's status and/or notes (`POST /ot/{id}/actualizar/`)."""
 
     routing_key = "ot.actualizar"
+    roles = READERS
 
     work_order_id: int
     status: WorkOrderStatus | None = None

@@ -252,6 +252,7 @@ async def test_bulk_statement_count_does_not_grow_with_the_items(
         assert response.status == 200 and response.body["updated"] == size
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+    # The command-log look-up, the lock, the update, the record.
     assert counts[0] <= 4, counts
 
 

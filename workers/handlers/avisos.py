@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 
 from shared.enums import AvisoStatus, Role, WorkOrderStatus, WorkOrderType
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.messages import Command, events, success
 from shared.messages.avisos import CreateAviso, GenerateOrderFromAviso
 from workers.avisos import NewNotice, open_notices
@@ -61,8 +61,6 @@ async def create_aviso(cmd: CreateAviso, uow: UnitOfWork) -> dict[str, Any]:
 
 
 async def generate_order(cmd: GenerateOrderFromAviso, uow: UnitOfWork) -> dict[str, Any]:
-    if not uow.is_planner:
-        raise Forbidden("only planners turn notices into orders")
     notice = (await uow.session.execute(_LOCK_NOTICE, {"id": cmd.aviso_id})).first()
     if notice is None:
         raise NotFound(f"notice {cmd.aviso_id} not found")

@@ -24,7 +24,7 @@ from shared.db.models import (
     category_maintenance_types,
 )
 from shared.enums import Role
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.messages import Command, success
 from shared.messages.catalogs import (
     SaveAsset,
@@ -71,8 +71,6 @@ async def _begin(
     references: References | None = None,
 ) -> None:
     """The refusals every save shares; an updated row stays locked until the commit."""
-    if uow.actor.role != Role.ADMIN:
-        raise Forbidden("only ADMIN may administer catalogs and users")
     if object_id is not None:
         found = await uow.session.execute(
             select(table.c.id).where(table.c.id == object_id).with_for_update()

@@ -13,7 +13,7 @@ from sqlalchemy import Row, insert, select, text, update
 from shared.db.base import table
 from shared.db.models import Asset, Program
 from shared.enums import Role
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.messages import Command, success
 from shared.messages.programs import SaveProgram
 from workers.dispatcher import Handler
@@ -63,8 +63,6 @@ def _reference_errors(
 
 
 async def save_program(cmd: SaveProgram, uow: UnitOfWork) -> dict[str, Any]:
-    if not uow.is_planner:
-        raise Forbidden("only planners may save programs")
     version = 1
     if cmd.id is not None:
         current = (
