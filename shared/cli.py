@@ -69,6 +69,29 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _broker_user(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import shlex
+    from urllib.parse import unquote, urlsplit
+
+    from shared.broker_users import create_publisher, rabbitmqctl_commands
+
+    # The virtual host of AMQP_URL: its path without the leading slash ("/" when empty).
+    vhost = args.vhost or unquote(urlsplit(settings.amqp_url).path[1:]) or "/"
+    if args.print:
+        for argv in rabbitmqctl_commands(args.username, vhost, settings.amqp_namespace):
+            print(shlex.join(argv) + ("   # type the password" if argv[1] == "add_user" else ""))
+        return 0
+    password = args.password or getpass.getpass(f"password for broker user {args.username}: ")
+    try:
+        create_publisher(args.username, password, vhost, settings.amqp_namespace)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"broker-user: {exc}", file=sys.stderr)
+        return 1
+    print(f"broker user {args.username} may publish to the inbound exchanges of {vhost}, only")
+    return 0
+
+
 def _gateway(settings: Settings, _: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -144,6 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
         "assets", help="create or update assets from a CSV file (code,name,location_code,category)"
     )
     assets.add_argument("file", type=Path, metavar="FILE.csv")
+    broker_user = sub.add_parser(
+        "broker-user",
+        help="create a RabbitMQ user for an external system: it may publish notices, nothing else",
+    )
+    broker_user.add_argument("--username", required=True)
+    broker_user.add_argument("--password", help="default: asked for")
+    broker_user.add_argument("--vhost", help="default: the virtual host of AMQP_URL")
+    broker_user.add_argument(
+        "--print",
+        action="store_true",
+        help="print the rabbitmqctl commands instead of running them",
+    )
     sub.add_parser("gateway", help="serve the HTTP gateway")
     worker = sub.add_parser("worker", help="consume command and event queues")
     worker.add_argument(
@@ -165,6 +200,7 @@ COMMANDS = {
     "create-user": _create_user,
     "demo-data": _demo_data,
     "import": _import,
+    "broker-user": _broker_user,
     "gateway": _gateway,
     "worker": _worker,
     "run": _run,

@@ -15,6 +15,9 @@ EVENTS = "eventos"
 AVISOS = "avisos"
 DEAD_LETTERS = "dlx"
 
+# The exchanges external systems publish to (the only ones their broker users may write to).
+INBOUND_EXCHANGES = (AVISOS,)
+
 # Event routing keys consumed by the notification fan-out.
 NOTIFICATION_EVENT_PATTERNS = ("ot.*", "aviso.*")
 

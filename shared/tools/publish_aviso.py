@@ -30,9 +30,8 @@ async def publish(settings: Settings, body: bytes, *, message_id: str | None = N
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.declare_exchange(
-            Names(settings.amqp_namespace)(AVISOS), aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        # Passively: an external publisher's broker user may not declare anything.
+        exchange = await channel.get_exchange(Names(settings.amqp_namespace)(AVISOS))
         await exchange.publish(
             aio_pika.Message(
                 body,
