@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.errors import database_unreachable
 from shared.faults import crash_point
 from shared.messages.events import DomainEvent
 from shared.messaging.publishing import json_message
@@ -60,8 +61,11 @@ class OutboxRelay:
             try:
                 while await self.relay_batch() == BATCH:
                     pass
-            except Exception:  # the next sweep retries; nothing is lost
-                log.exception("outbox relay failed")
+            except Exception as exc:  # the next sweep retries; nothing is lost
+                if database_unreachable(exc):
+                    log.warning("outbox relay: database unreachable (%r)", exc)
+                else:
+                    log.exception("outbox relay failed")
 
     async def relay_batch(self) -> int:
         assert self._exchange is not None
