@@ -45,6 +45,8 @@ _REVOKE = text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :has
 # Paths that need no token (under the base path), and those that take one in `?token=`
 # because their clients (calendar apps, browser WebSockets) cannot send headers.
 PUBLIC_PATHS = frozenset({"/auth/token/", "/health/", "/health/ready/", "/openapi.json", "/docs/"})
+# The docs page's assets.
+PUBLIC_PREFIXES = ("/docs/static/",)
 QUERY_TOKEN_PATHS = frozenset({"/app/cronograma.ics", "/notificaciones/ws/"})
 BASE = "/mantenimiento"
 
@@ -66,9 +68,14 @@ def _bearer(request: web.Request, relative: str) -> str | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if not path.startswith(BASE + "/") or path[len(BASE) :] in PUBLIC_PATHS:
+    relative = path[len(BASE) :]
+    if (
+        not path.startswith(BASE + "/")
+        or relative in PUBLIC_PATHS
+        or relative.startswith(PUBLIC_PREFIXES)
+    ):
         return await handler(request)
-    token = _bearer(request, path[len(BASE) :])
+    token = _bearer(request, relative)
     if token is None:
         raise Unauthorized("missing bearer token")
     if _checks_token_itself(request):

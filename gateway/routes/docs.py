@@ -1,10 +1,14 @@
-"""`/openapi.json` and the API docs page (served from the package: no CDN)."""
+"""`/openapi.json` and the API docs page: Swagger UI, its assets served from the installed
+`swagger-ui-py` package (no CDN). That package ships Swagger UI 5, which reads OpenAPI 3.1;
+the page itself (`static/docs.html`) is ours, so the document's address is the absolute
+`/mantenimiento/openapi.json`."""
 
 from __future__ import annotations
 
 from importlib.metadata import version
 from pathlib import Path
 
+import swagger_ui
 from aiohttp import web
 
 from gateway import openapi
@@ -13,6 +17,9 @@ from gateway.http import json_response
 routes = web.RouteTableDef()
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "docs.html"
+# Public, like the page (see `auth.PUBLIC_PREFIXES`).
+ASSETS = "/mantenimiento/docs/static/"
+SWAGGER_UI_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 # Filled on the first request: by then every route is registered.
 SPEC = web.AppKey("openapi", dict)
 
@@ -20,6 +27,7 @@ SPEC = web.AppKey("openapi", dict)
 def setup(app: web.Application) -> None:
     app[SPEC] = {}
     app.router.add_routes(routes)
+    app.router.add_static(ASSETS, SWAGGER_UI_ASSETS)
 
 
 @routes.get("/mantenimiento/openapi.json")
