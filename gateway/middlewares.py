@@ -8,17 +8,19 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+import structlog
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 from prometheus_client import Histogram
 
 from gateway.auth import auth_middleware
 from gateway.http import json_response
-from gateway.keys import REQUEST_ID
+from gateway.keys import REQUEST_ID, USER
 from shared.db.errors import database_busy_or_down, database_unreachable
 from shared.errors import DomainError, Unavailable
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("mantenimiento.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -80,26 +82,42 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request id (taken from `X-Request-Id` or made) on the response and in the metrics."""
+    """Request id (taken from `X-Request-Id` or made) on the response, on every log line of the
+    request, in the metrics, and in the access log line. The path is logged as its route's
+    template: no id, no query string (a calendar's `?token=`) ever reaches the log."""
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers["X-Request-Id"] = request_id
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        exc.headers["X-Request-Id"] = request_id
-        raise
-    finally:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        REQUEST_SECONDS.labels(request.method, route, str(status)).observe(
-            time.perf_counter() - started
-        )
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+            status = response.status
+            response.headers["X-Request-Id"] = request_id
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            exc.headers["X-Request-Id"] = request_id
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            REQUEST_SECONDS.labels(request.method, route, str(status)).observe(seconds)
+            user = request.get(USER)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                status,
+                extra={
+                    "method": request.method,
+                    "path": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "user_id": user.id if user is not None else None,
+                },
+            )
 
 
 MIDDLEWARES = [

@@ -97,7 +97,14 @@ def _gateway(settings: Settings, _: argparse.Namespace) -> int:
 
     from gateway.app import create_app
 
-    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port, print=None)
+    # The access log is the gateway's own (gateway/middlewares.py), one line per request.
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        access_log=None,
+    )
     return 0
 
 
@@ -210,7 +217,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     sys.exit(COMMANDS[args.command](settings, args))
 
 

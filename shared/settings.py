@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from functools import cached_property
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(10.0, gt=0)
     plant_tz: str = "UTC"
     log_level: str = "INFO"
+    # JSON lines or console text; unset: console on a terminal, JSON otherwise.
+    log_format: Literal["json", "console"] | None = None
     token_ttl_hours: int = Field(12, ge=1)
     db_pool_size: int = Field(10, ge=1)
     db_connect_timeout_s: float = Field(3.0, gt=0)

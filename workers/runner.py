@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import structlog
 from aio_pika.abc import (
     AbstractChannel,
     AbstractIncomingMessage,
@@ -182,7 +183,6 @@ class Worker:
         await message.ack()
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
-        started = time.perf_counter()
         kind = message.type or message.routing_key or ""
         try:
             envelope = Envelope.read(message)
@@ -190,6 +190,19 @@ class Worker:
             log.error("dead-lettering malformed message %s: %r", message.message_id, exc)
             await message.reject(requeue=False)
             return
+        # On every line logged while the command is handled, by any logger.
+        with structlog.contextvars.bound_contextvars(
+            request_id=envelope.request_id,
+            command_id=str(envelope.command_id),
+            routing_key=kind,
+            user_id=envelope.actor.user_id,
+        ):
+            await self._handle_command(message, envelope, kind)
+
+    async def _handle_command(
+        self, message: AbstractIncomingMessage, envelope: Envelope, kind: str
+    ) -> None:
+        started = time.perf_counter()
         try:
             # Held (not failed) while the database is unreachable: an outage never
             # dead-letters a command, and a repeat after a lost commit is found in the log.
@@ -204,9 +217,7 @@ class Worker:
             await message.reject(requeue=False)
             return
         except Exception:
-            log.exception(
-                "command %s (request %s) failed", envelope.command_id, envelope.request_id
-            )
+            log.exception("command failed", extra={"outcome": "failed"})
             await self._retry_or_dead_letter(
                 message,
                 set_aside=lambda: self._dispatcher.set_aside(
@@ -216,8 +227,19 @@ class Worker:
             return
         crash_point("command.after_commit")
         await message.ack()
-        COMMAND_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        COMMAND_SECONDS.labels(kind).observe(seconds)
         COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
+        log.info(
+            "command %s answered %s",
+            kind,
+            reply.http_status,
+            extra={
+                "outcome": reply.status.value,
+                "http_status": reply.http_status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
         await self._reply(message, reply)
 
     async def _retry_or_dead_letter(
