@@ -26,7 +26,7 @@ from gateway.routes import (
     work_orders,
     workload,
 )
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, observe_pool
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
 
@@ -51,6 +51,7 @@ ROUTES = (
 async def _database(app: web.Application) -> AsyncIterator[None]:
     # The gateway's statements each stand alone (reads, a token, a pending mark).
     app[ENGINE] = create_engine(app[SETTINGS], autocommit=True)
+    observe_pool(app[ENGINE])
     yield
     await app[ENGINE].dispose()
 

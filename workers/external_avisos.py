@@ -27,6 +27,7 @@ from shared.messages.avisos import ExternalAviso
 from shared.settings import Settings
 from workers import outbox
 from workers.avisos import NewNotice, asset_id_by_code, insert_external
+from workers.metrics import DEAD_LETTERED
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ExternalAvisoConsumer:
             log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
             await self._dead_letter(message, str(exc))
             EXTERNAL_NOTICES.labels("invalid").inc()
+            DEAD_LETTERED.labels(GROUP).inc()
         except Exception:
             # A bug, not the message: the command path's policy (retry, then the broker
             # dead-letters it at the delivery limit).

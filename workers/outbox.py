@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
@@ -21,6 +22,7 @@ from shared.messages.events import DomainEvent
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import EVENTS, declare_topology
 from shared.settings import Settings
+from workers.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_LAG
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,11 @@ _CLAIM = text(
     "ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED"
 )
 _MARK = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+# After each sweep, for the metrics (the partial index of unsent rows answers it).
+_BACKLOG = text(
+    "SELECT count(*) AS events, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
+    " FROM outbox WHERE published_at IS NULL"
+)
 
 
 class OutboxRelay:
@@ -61,11 +68,18 @@ class OutboxRelay:
             try:
                 while await self.relay_batch() == BATCH:
                     pass
+                await self._measure_backlog()
             except Exception as exc:  # the next sweep retries; nothing is lost
                 if database_unreachable(exc):
                     log.warning("outbox relay: database unreachable (%r)", exc)
                 else:
                     log.exception("outbox relay failed")
+
+    async def _measure_backlog(self) -> None:
+        async with self._sessionmaker() as session:
+            backlog = (await session.execute(_BACKLOG)).one()
+        OUTBOX_BACKLOG.set(backlog.events)
+        OUTBOX_OLDEST_AGE.set(float(backlog.age))
 
     async def relay_batch(self) -> int:
         assert self._exchange is not None
@@ -95,6 +109,9 @@ class OutboxRelay:
                 )
             )
             if rows:
+                published = datetime.now(UTC)
+                for row in rows:
+                    RELAY_LAG.observe((published - row.created_at).total_seconds())
                 crash_point("outbox.after_publish")
                 await session.execute(_MARK, {"ids": [row.id for row in rows]})
         return len(rows)

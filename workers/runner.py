@@ -23,10 +23,9 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.engine import create_engine, create_sessionmaker, observe_pool
 from shared.db.retry import while_unreachable
 from shared.enums import CommandStatus
 from shared.faults import crash_point
@@ -38,6 +37,7 @@ from shared.settings import Settings
 from workers import external_avisos
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
+from workers.metrics import COMMAND_SECONDS, COMMANDS_HANDLED, DEAD_LETTERED
 from workers.notifier import Notifier
 from workers.outbox import OutboxRelay
 
@@ -49,12 +49,6 @@ WORKER_GROUPS = (*COMMAND_GROUPS, "notificaciones", external_avisos.GROUP)
 STOP_STEP_TIMEOUT_S = 5.0
 IN_FLIGHT_TIMEOUT_S = 30.0
 MessageHandler = Callable[[AbstractIncomingMessage], Awaitable[None]]
-COMMANDS_HANDLED = Counter(
-    "mantenimiento_commands_total", "Commands answered by this worker", ["kind", "http_status"]
-)
-COMMAND_SECONDS = Histogram(
-    "mantenimiento_command_seconds", "Time from delivery to ack of a command", ["kind"]
-)
 INTERNAL_ERROR = Reply(
     status=CommandStatus.ERROR,
     http_status=500,
@@ -105,6 +99,7 @@ class Worker:
         self._settings = settings
         self._groups = validate_groups(groups)
         self._engine: AsyncEngine = create_engine(settings)
+        observe_pool(self._engine)
         sessionmaker = self._sessionmaker = create_sessionmaker(self._engine)
         self.relay = OutboxRelay(sessionmaker, settings)
         self._dispatcher = Dispatcher(
@@ -114,6 +109,8 @@ class Worker:
         self.broker = Broker(settings, [self._setup, self.relay.setup])
         self._channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
+        # Consumer tag → consumer group, to say where a dead letter came from.
+        self._group_of: dict[str, str] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._relay_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -139,9 +136,9 @@ class Worker:
         for group in self._groups:
             queue = topology.queues[group]
             handle = self._handler_of(group, topology)
-            self._consumers.append(
-                (queue, await queue.consume(functools.partial(self._on_message, handle)))
-            )
+            tag = await queue.consume(functools.partial(self._on_message, handle))
+            self._consumers.append((queue, tag))
+            self._group_of[tag] = group
 
     def _handler_of(self, group: str, topology: Topology) -> MessageHandler:
         if group == "notificaciones":
@@ -173,8 +170,7 @@ class Worker:
                 lambda: self._notifier.notify(message.body), f"event {message.message_id}"
             )
         except PoisonMessage as exc:
-            log.error("dead-lettering event %s: %s", message.message_id, exc)
-            await message.reject(requeue=False)
+            await self._dead_letter(message, str(exc))
             return
         except Exception:
             log.exception("event %s failed", message.message_id)
@@ -187,8 +183,7 @@ class Worker:
         try:
             envelope = Envelope.read(message)
         except (KeyError, ValueError) as exc:
-            log.error("dead-lettering malformed message %s: %r", message.message_id, exc)
-            await message.reject(requeue=False)
+            await self._dead_letter(message, f"malformed: {exc!r}")
             return
         # On every line logged while the command is handled, by any logger.
         with structlog.contextvars.bound_contextvars(
@@ -213,11 +208,11 @@ class Worker:
                 f"command {envelope.command_id}",
             )
         except PoisonMessage as exc:
-            log.error("dead-lettering message %s: %s", message.message_id, exc)
-            await message.reject(requeue=False)
+            await self._dead_letter(message, str(exc))
             return
         except Exception:
             log.exception("command failed", extra={"outcome": "failed"})
+            COMMAND_SECONDS.labels(kind, "failed").observe(time.perf_counter() - started)
             await self._retry_or_dead_letter(
                 message,
                 set_aside=lambda: self._dispatcher.set_aside(
@@ -228,7 +223,7 @@ class Worker:
         crash_point("command.after_commit")
         await message.ack()
         seconds = time.perf_counter() - started
-        COMMAND_SECONDS.labels(kind).observe(seconds)
+        COMMAND_SECONDS.labels(kind, reply.status.value).observe(seconds)
         COMMANDS_HANDLED.labels(kind, str(reply.http_status)).inc()
         log.info(
             "command %s answered %s",
@@ -256,12 +251,19 @@ class Worker:
                     await set_aside()
                 except Exception:  # the dead letter and the reply still tell the story
                     log.exception("outcome of message %s not stored", message.message_id)
-            await message.reject(requeue=False)
+            await self._dead_letter(message, f"failed {deliveries} deliveries")
             await self._reply(message, INTERNAL_ERROR)
             return
         # A pause before requeueing lets a passing failure (a deadlock, a restart) end.
         await asyncio.sleep(min(0.25 * 2**deliveries, 5.0))
         await message.nack(requeue=True)
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, why: str) -> None:
+        """Reject for good: the broker moves it to the group's `.invalidos` queue."""
+        group = self._group_of.get(message.consumer_tag or "", "unknown")
+        log.error("dead-lettering message %s from %s: %s", message.message_id, group, why)
+        DEAD_LETTERED.labels(group).inc()
+        await message.reject(requeue=False)
 
     async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
         if not message.reply_to or self._channel is None:

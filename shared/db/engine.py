@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,6 +38,19 @@ def create_engine(
             },
         },
     )
+
+
+POOL_IN_USE = Gauge(
+    "mantenimiento_db_pool_in_use", "Database connections lent out by this process's pool"
+)
+POOL_SIZE = Gauge("mantenimiento_db_pool_size", "Size of this process's database pool")
+
+
+def observe_pool(engine: AsyncEngine) -> None:
+    """Report `engine`'s pool on `/metrics` (the process's service engine)."""
+    pool = engine.sync_engine.pool
+    POOL_IN_USE.set_function(lambda: pool.checkedout())  # type: ignore[attr-defined]
+    POOL_SIZE.set_function(lambda: pool.size())  # type: ignore[attr-defined]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
