@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from shared.enums import PLANNERS, CommandStatus, Role
-from shared.messages.fields import iso_text, refuse_nul
+from shared.messages.fields import iso, refuse_nul
 
 # Routing key → command class; filled as command classes are defined.
 COMMANDS: dict[str, type[Command]] = {}
@@ -32,7 +32,9 @@ def _assume_plant_tz(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
-PlantDateTime = Annotated[datetime, BeforeValidator(iso_text), AfterValidator(_assume_plant_tz)]
+PlantDateTime = Annotated[
+    datetime, BeforeValidator(iso(datetime)), AfterValidator(_assume_plant_tz)
+]
 
 
 class Message(BaseModel):

@@ -4,10 +4,11 @@ is refused as invalid input instead of failing in the database), and text Postgr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 # PostgreSQL's `integer` and `bigint` (migrations/versions/0001: most ids are `integer`; steps,
 # notifications and events are `bigint`).
@@ -24,15 +25,26 @@ QUERY_LIST_MAX = 500
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def iso_text(value: Any) -> Any:
-    """Dates and datetimes are ISO 8601 text: pydantic would also read `0` or `"0"` as a Unix
-    time, which no client means."""
-    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
-        raise ValueError("expected an ISO 8601 date (YYYY-MM-DD…)")
-    return value
+def iso(kind: type[date]) -> Callable[[Any], Any]:
+    """A validator of ISO 8601 text into `kind` (date or datetime): pydantic alone would also
+    read `0` or `"0"` as a Unix time, which no client means. It parses here, so that a strict
+    validation (the gateway's) sees the value already typed."""
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise ValueError(f"expected an ISO 8601 {kind.__name__} (YYYY-MM-DD…)")
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"]) from None
+
+    return parse
 
 
-Day = Annotated[date, BeforeValidator(iso_text)]
+Day = Annotated[date, BeforeValidator(iso(date))]
 
 NUL_MESSAGE = "text may not contain NUL characters"
 
