@@ -169,7 +169,7 @@ async def test_someone_elses_notification_and_command_are_unknown(
     command = uuid.uuid4()
     await plant.scalar(
         "INSERT INTO command_log (id, user_id, kind, status) VALUES (:id, :user, 'ot.iniciar',"
-        " 'pending')",
+        " 'pending') RETURNING id",
         id=command,
         user=other_tech.id,
     )
