@@ -142,15 +142,15 @@ def operation(
 
 
 def _path_template(route: web.AbstractRoute) -> tuple[str, list[tuple[str, str | None]]]:
-    """The path as OpenAPI writes it, and each parameter's name with its route pattern."""
-    canonical = route.resource.canonical if route.resource else ""
-    names: list[tuple[str, str | None]] = []
-
-    def strip_pattern(match: re.Match[str]) -> str:
-        names.append((match.group(1), match.group(2)))
-        return "{" + match.group(1) + "}"
-
-    return re.sub(r"\{(\w+)(?::([^}]*))?\}", strip_pattern, canonical), names
+    """The path as OpenAPI writes it (the canonical form), and each parameter's name with the
+    pattern the route matches it with (None: any segment)."""
+    resource = route.resource
+    if resource is None:
+        return "", []
+    compiled = resource.get_info().get("pattern")
+    patterns = dict(re.findall(r"\(\?P<(\w+)>([^)]*)\)", compiled.pattern if compiled else ""))
+    names = re.findall(r"\{(\w+)\}", resource.canonical)
+    return resource.canonical, [(name, patterns.get(name)) for name in names]
 
 
 def build(app: web.Application, title: str, version: str) -> dict[str, Any]:
