@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 SCALE ?= 1
 
-.PHONY: install services run test bench lint
+API_ARGS ?=
+
+.PHONY: install services run test test-api bench lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +37,10 @@ run: services
 
 test: services
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# schemathesis against a live gateway and worker on a fresh demo database (tests/api_fuzz.py).
+test-api: services
+	$(PY) -m tests.api_fuzz $(API_ARGS)
 
 bench: services
 	$(PY) -m bench $(if $(QUICK),--quick,--scale $(SCALE)) $(if $(S1),--s1)

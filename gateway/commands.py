@@ -29,7 +29,8 @@ async def parse(request: web.Request, model: type[C], **path_values: Any) -> C:
     body = await read_json(request)
     if_match = request.headers.get("If-Match")
     if if_match and "version" in model.model_fields and "version" not in body:
-        body["version"] = if_match.strip().removeprefix("W/").strip('"')
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        body["version"] = int(tag) if tag.isdecimal() else tag
     return parse_model(request, model, {**body, **path_values})
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gateway.keys import SETTINGS
-from shared.errors import BadRequest, Invalid, invalid_input
+from shared.errors import BadRequest, Invalid, NotFound, invalid_input
+from shared.messages.fields import NUL_MESSAGE, Id
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,6 +44,20 @@ def cached_json(request: web.Request, data: Any) -> web.Response:
     return web.Response(body=body, headers={"ETag": etag}, content_type="application/json")
 
 
+def path_id(request: web.Request, name: str = "id", id_type: Any = Id) -> int:
+    """A numeric path segment as an id of `id_type`: one beyond its column's range is as unknown
+    as a missing one (404)."""
+    try:
+        return int(_id_adapter(id_type).validate_python(request.match_info[name]))
+    except ValidationError as exc:
+        raise NotFound(f"unknown {name} {request.match_info[name][:20]}") from exc
+
+
+@functools.cache
+def _id_adapter(id_type: Any) -> TypeAdapter[int]:
+    return TypeAdapter(id_type)
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
     """Query parameters into `model`; a repeated parameter becomes a list where it repeats."""
     data: dict[str, Any] = {}
@@ -66,20 +82,21 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest("the body is not valid JSON") from exc
-    # Valid JSON, but PostgreSQL text cannot hold NUL: refuse it here rather than fail later.
-    if b"\\u0000" in raw:
-        raise _nul_error(["body"])
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", [{"loc": ["body"], "msg": "not an object"}])
     return data
 
 
 def _nul_error(loc: list[str | int]) -> Invalid:
-    return Invalid("text may not contain NUL characters", [{"loc": loc, "msg": "NUL character"}])
+    return Invalid(NUL_MESSAGE, [{"loc": loc, "msg": NUL_MESSAGE}])
 
 
 def parse_model(request: web.Request, model: type[M], data: dict[str, Any]) -> M:
+    """A body into `model`, strictly as JSON: `true` is no number, `0` no boolean, `"3"` no
+    integer (what the document says is what is accepted)."""
     try:
-        return model.model_validate(data, context={"tz": request.app[SETTINGS].tz})
+        return model.model_validate_json(
+            dumps(data), strict=True, context={"tz": request.app[SETTINGS].tz}
+        )
     except ValidationError as exc:
         raise invalid_input(exc, "body") from exc

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from gateway.auth import current_user
 from gateway.schemas import Accepted, Success
 from shared.enums import EVERYONE, Role
 from shared.messages import Command
+from shared.messages.fields import Id
 
 REF = "#/components/schemas/{model}"
 
@@ -40,15 +41,21 @@ ERROR_SCHEMA = {
         },
     },
 }
+# Every error an operation may answer, each with the contract's error body; which ones apply
+# to an operation follows from its declaration (`_error_codes`).
 _ERRORS = {
-    "400": "The body is not JSON",
-    "401": "Missing or invalid token",
-    "403": "The caller's role may not do this",
-    "404": "Unknown id, or an object the caller may not see",
-    "409": "State conflict: illegal transition, stale version, duplicate",
-    "422": "Validation error",
-    "503": "Database or broker unavailable (see Retry-After)",
+    400: "Malformed: a body that is not JSON, or a WebSocket request without the handshake",
+    401: "Missing or invalid token",
+    403: "The caller's role may not do this",
+    404: "Unknown id, or an object the caller may not see",
+    409: "State conflict: illegal transition, stale version, duplicate, Idempotency-Key reused",
+    413: "The body is larger than the limit (MAX_BODY_BYTES)",
+    422: "Validation error",
+    429: "Too many attempts (see Retry-After)",
+    503: "Database or broker unavailable (see Retry-After)",
 }
+# A numeric path segment (`{id:\\d+}`) is an id of the usual kind unless a body field says more.
+_ID_SCHEMA = TypeAdapter(Id).json_schema()
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,14 @@ class Operation:
     response: type[BaseModel] | list[type[BaseModel]] | None = None
     # The view checks the token (and roles) in its own query: see `auth.fetch_as_caller`.
     token_in_query: bool = False
+    # Error statuses the declaration does not imply (e.g. 429 on login).
+    errors: tuple[int, ...] = ()
+    # The statuses answered with `response` (a WebSocket: 101, each frame being `response`).
+    statuses: tuple[int, ...] = (200,)
+
+    @property
+    def is_command(self) -> bool:
+        return self.body is not None and issubclass(self.body, Command)
 
     @property
     def response_model(self) -> type[BaseModel] | None:
@@ -84,6 +99,8 @@ def operation(
     paginated: bool = False,
     response: type[BaseModel] | list[type[BaseModel]] | None = None,
     token_in_query: bool = False,
+    errors: tuple[int, ...] = (),
+    statuses: tuple[int, ...] = (200,),
 ) -> Callable[[View], View]:
     """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked
     (by the view itself when `token_in_query`: see `auth.fetch_as_caller`).
@@ -98,7 +115,18 @@ def operation(
         raise TypeError(f"{summary!r}: a command's roles are declared on its class")
     if response is None and is_command:
         response = Success
-    spec = Operation(summary, roles, query, body, path_fields, paginated, response, token_in_query)
+    spec = Operation(
+        summary,
+        roles,
+        query,
+        body,
+        path_fields,
+        paginated,
+        response,
+        token_in_query,
+        errors,
+        statuses,
+    )
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -113,19 +141,20 @@ def operation(
     return decorate
 
 
-def _path_template(route: web.AbstractRoute) -> tuple[str, list[str]]:
-    canonical = route.resource.canonical if route.resource else ""
-    names: list[str] = []
-
-    def strip_pattern(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return "{" + match.group(1) + "}"
-
-    return re.sub(r"\{(\w+)(?::[^}]*)?\}", strip_pattern, canonical), names
+def _path_template(route: web.AbstractRoute) -> tuple[str, list[tuple[str, str | None]]]:
+    """The path as OpenAPI writes it (the canonical form), and each parameter's name with the
+    pattern the route matches it with (None: any segment)."""
+    resource = route.resource
+    if resource is None:
+        return "", []
+    compiled = resource.get_info().get("pattern")
+    patterns = dict(re.findall(r"\(\?P<(\w+)>([^)]*)\)", compiled.pattern if compiled else ""))
+    names = re.findall(r"\{(\w+)\}", resource.canonical)
+    return resource.canonical, [(name, patterns.get(name)) for name in names]
 
 
 def build(app: web.Application, title: str, version: str) -> dict[str, Any]:
-    operations: list[tuple[str, str, list[str], Operation]] = []
+    operations: list[tuple[str, str, list[tuple[str, str | None]], Operation]] = []
     for route in app.router.routes():
         spec: Operation | None = getattr(route.handler, "openapi", None)
         if spec is not None and route.method != "HEAD":
@@ -153,10 +182,42 @@ def build(app: web.Application, title: str, version: str) -> dict[str, Any]:
     }
 
 
-def _operation(op: Operation, path_names: list[str], components: dict[str, Any]) -> dict[str, Any]:
+def _error_codes(op: Operation, has_path: bool) -> dict[int, str]:
+    """The errors an operation can answer, from what it declares."""
+    codes = set(op.errors)
+    if op.roles is not None:
+        codes |= {401, 503}
+        if set(op.roles) != set(EVERYONE):
+            codes.add(403)
+    if op.body is not None:
+        codes |= {400, 413, 422, 503}
+    if op.query is not None:
+        codes.add(422)
+    if has_path or op.is_command:
+        codes.add(404)
+    if op.is_command:
+        codes.add(409)
+    return {code: _ERRORS[code] for code in sorted(codes - set(op.statuses))}
+
+
+def _path_parameter(
+    op: Operation, name: str, pattern: str | None, field: str | None, components: dict[str, Any]
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if field is not None and op.body is not None:
+        schema = components[op.body.__name__]["properties"][field]
+    elif pattern == r"\d+":
+        schema = _ID_SCHEMA
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _operation(
+    op: Operation, path_names: list[tuple[str, str | None]], components: dict[str, Any]
+) -> dict[str, Any]:
+    fields = list(op.path_fields) + [None] * (len(path_names) - len(op.path_fields))
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in path_names
+        _path_parameter(op, name, pattern, field, components)
+        for (name, pattern), field in zip(path_names, fields, strict=True)
     ]
     if op.query is not None:
         properties = op.query.model_json_schema(ref_template=REF)["properties"]
@@ -183,7 +244,8 @@ def _operation(op: Operation, path_names: list[str], components: dict[str, Any])
             components[op.body.__name__] = schema
         ref = REF.format(model=op.body.__name__)
         result["requestBody"] = {
-            "required": True,
+            # An empty body reads as `{}`: required only when some field is.
+            "required": bool(schema.get("required")),
             "content": {"application/json": {"schema": {"$ref": ref}}},
         }
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
@@ -193,16 +255,17 @@ def _operation(op: Operation, path_names: list[str], components: dict[str, Any])
         if isinstance(op.response, list):
             answer = {"type": "array", "items": answer}
         ok["content"] = {"application/json": {"schema": answer}}
-    result["responses"] = {"200": ok} | {
-        code: {"description": text, **error} for code, text in _ERRORS.items()
+    result["responses"] = {str(status): ok for status in op.statuses} | {
+        str(code): {"description": text, **error}
+        for code, text in _error_codes(op, bool(path_names)).items()
     }
-    if op.body is not None and issubclass(op.body, Command):
+    if op.is_command:
         result["responses"]["202"] = {
             "description": "The worker's reply is late: follow Location (/comandos/{id}/)",
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Accepted")}}},
         }
     if op.paginated:
-        result["responses"]["200"]["headers"] = {
+        ok["headers"] = {
             "X-Total-Count": {"schema": {"type": "integer"}},
             "Link": {"schema": {"type": "string"}, "description": 'rel="next" when more remain'},
         }

@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from gateway.http import json_response
 from shared.errors import Invalid
+from shared.messages.fields import QUERY_LIST_MAX
 
 T = TypeVar("T")
 
@@ -25,7 +26,9 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
-CommaList = Annotated[tuple[T, ...], BeforeValidator(_split_commas)]
+CommaList = Annotated[
+    tuple[T, ...], BeforeValidator(_split_commas), Field(max_length=QUERY_LIST_MAX)
+]
 
 
 class PageQuery(BaseModel):
@@ -34,7 +37,7 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     limit: int = Field(50, ge=1, le=500)
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=500, description="From the Link header")
 
 
 def encode_cursor(key: Sequence[Any]) -> str:

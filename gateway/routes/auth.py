@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gateway import auth, schemas
 from gateway.http import json_response, parse_model, read_json
 from gateway.openapi import operation
+from shared.messages.base import Message
 
 routes = web.RouteTableDef()
 
 
-class Credentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Credentials(Message):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=200)
 
@@ -25,6 +24,7 @@ class Credentials(BaseModel):
     roles=None,
     body=Credentials,
     response=schemas.Login,
+    errors=(401, 429),
 )
 async def token(request: web.Request) -> web.Response:
     credentials = parse_model(request, Credentials, await read_json(request))

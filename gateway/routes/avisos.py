@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import commands, schemas
-from gateway.http import parse_query
+from gateway.http import parse_query, path_id
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery
 from gateway.queries import avisos as queries
 from gateway.routes.mobile import PLANNERS, notice_page
 from shared.enums import AvisoPriority, AvisoStatus
 from shared.messages.avisos import GenerateOrderFromAviso
+from shared.messages.fields import Id
 
 routes = web.RouteTableDef()
 
@@ -19,7 +20,7 @@ routes = web.RouteTableDef()
 class AvisoQuery(PageQuery):
     status: CommaList[AvisoStatus] = ()
     priority: CommaList[AvisoPriority] = ()
-    asset_id: int | None = None
+    asset_id: Id | None = None
 
 
 @routes.get("/mantenimiento/avisos/")
@@ -48,7 +49,5 @@ async def notices(request: web.Request) -> web.Response:
     path_fields=("aviso_id",),
 )
 async def generate_order(request: web.Request) -> web.Response:
-    command = await commands.parse(
-        request, GenerateOrderFromAviso, aviso_id=int(request.match_info["id"])
-    )
+    command = await commands.parse(request, GenerateOrderFromAviso, aviso_id=path_id(request))
     return await commands.send(request, command)

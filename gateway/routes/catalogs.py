@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import commands, schemas
-from gateway.http import cached_json, json_response, parse_query
+from gateway.http import cached_json, json_response, parse_query, path_id
 from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
@@ -27,6 +27,7 @@ from shared.messages.catalogs import (
     SaveMaintenanceType,
     SaveUser,
 )
+from shared.messages.fields import Id
 
 routes = web.RouteTableDef()
 
@@ -36,8 +37,8 @@ PICKERS = (*READERS, Role.SOLICITANTE)
 
 class AssetQuery(PageQuery):
     q: str | None = Field(None, max_length=200)
-    location_id: int | None = None
-    category_id: int | None = None
+    location_id: Id | None = None
+    category_id: Id | None = None
 
 
 async def _list(
@@ -109,7 +110,7 @@ async def assets(request: web.Request) -> web.Response:
 @routes.get(r"/mantenimiento/activos/{id:\d+}/")
 @operation("One asset", roles=PICKERS, response=schemas.Asset)
 async def asset(request: web.Request) -> web.Response:
-    asset_id = int(request.match_info["id"])
+    asset_id = path_id(request)
     async with request.app[ENGINE].connect() as conn:
         found = await queries.asset(conn, asset_id)
     if found is None:

@@ -3,14 +3,14 @@ finish with step results), and notices filed by anyone."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import calendar, commands, schemas
 from gateway.auth import current_user
-from gateway.http import cached_json, json_response, parse_query
+from gateway.http import cached_json, json_response, parse_query, path_id
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
@@ -20,6 +20,7 @@ from gateway.queries import work_orders as order_queries
 from shared.enums import PLANNERS
 from shared.errors import NotFound
 from shared.messages.avisos import CreateAviso
+from shared.messages.fields import Day
 from shared.messages.mobile import FinishOrder, StartOrder
 
 routes = web.RouteTableDef()
@@ -33,8 +34,8 @@ class ScheduleQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
     @model_validator(mode="after")
     def _window(self) -> ScheduleQuery:
@@ -49,12 +50,16 @@ class ScheduleQuery(BaseModel):
 # The auth middleware reads `token` (on this path only); the field documents it.
 class FeedQuery(ScheduleQuery):
     token: str | None = Field(
-        None, description="The bearer token, for calendar apps that cannot send headers"
+        None,
+        max_length=200,
+        description="The bearer token, for calendar apps that cannot send headers",
     )
 
 
-async def _my_orders(request: web.Request) -> list[schedule.ScheduledOrder]:
-    query = parse_query(request, ScheduleQuery)
+async def _my_orders(
+    request: web.Request, model: type[ScheduleQuery] = ScheduleQuery
+) -> list[schedule.ScheduledOrder]:
+    query = parse_query(request, model)
     tz = request.app[SETTINGS].tz
     start = query.start_date or (
         query.end_date - timedelta(days=DEFAULT_DAYS) if query.end_date else datetime.now(tz).date()
@@ -81,7 +86,7 @@ async def schedule_days(request: web.Request) -> web.Response:
     query=FeedQuery,
 )
 async def schedule_feed(request: web.Request) -> web.Response:
-    orders = await _my_orders(request)
+    orders = await _my_orders(request, FeedQuery)
     name = f"Cronograma {current_user(request).full_name}"
     return web.Response(
         body=calendar.feed(orders, name), content_type="text/calendar", charset="utf-8"
@@ -95,7 +100,7 @@ async def schedule_feed(request: web.Request) -> web.Response:
 )
 async def order(request: web.Request) -> web.Response:
     user = current_user(request)
-    work_order_id = int(request.match_info["pk"])
+    work_order_id = path_id(request, "pk")
     async with request.app[ENGINE].connect() as conn:
         found = await order_queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
     if found is None or not (user.role in PLANNERS or found["technician_id"] == user.id):
@@ -111,7 +116,7 @@ async def order(request: web.Request) -> web.Response:
 )
 async def start(request: web.Request) -> web.Response:
     # Assignment (404 to others) and state (409) are checked by the worker, in the transaction.
-    command = await commands.parse(request, StartOrder, work_order_id=int(request.match_info["pk"]))
+    command = await commands.parse(request, StartOrder, work_order_id=path_id(request, "pk"))
     return await commands.send(request, command)
 
 
@@ -123,9 +128,7 @@ async def start(request: web.Request) -> web.Response:
     path_fields=("work_order_id",),
 )
 async def finish(request: web.Request) -> web.Response:
-    command = await commands.parse(
-        request, FinishOrder, work_order_id=int(request.match_info["pk"])
-    )
+    command = await commands.parse(request, FinishOrder, work_order_id=path_id(request, "pk"))
     return await commands.send(request, command)
 
 

@@ -7,10 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import commands, schemas
 from gateway.auth import current_user
-from gateway.http import json_response, parse_query
+from gateway.http import json_response, parse_query, path_id
 from gateway.keys import ENGINE, PUSH, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import notifications as queries
+from shared.messages.fields import BigId
 from shared.messages.notifications import MarkAllNotificationsRead, MarkNotificationRead
 
 routes = web.RouteTableDef()
@@ -55,7 +56,7 @@ async def newest(request: web.Request) -> web.Response:
 )
 async def mark_read(request: web.Request) -> web.Response:
     command = await commands.parse(
-        request, MarkNotificationRead, notification_id=int(request.match_info["id"])
+        request, MarkNotificationRead, notification_id=path_id(request, id_type=BigId)
     )
     return await commands.send(request, command)
 
@@ -74,6 +75,8 @@ async def mark_all_read(request: web.Request) -> web.Response:
     " GET /notificaciones/). Token in Authorization or ?token=. After reconnecting, re-read"
     " GET /notificaciones/?unread=true: nothing is replayed.",
     response=schemas.Notification,
+    statuses=(101,),
+    errors=(400,),
 )
 async def live(request: web.Request) -> web.StreamResponse:
     user = current_user(request)

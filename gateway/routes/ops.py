@@ -39,6 +39,7 @@ async def _database_answers(request: web.Request) -> bool:
     "Readiness: database and broker reachable (503 otherwise)",
     roles=None,
     response=schemas.Health,
+    statuses=(200, 503),
 )
 async def ready(request: web.Request) -> web.Response:
     checks = {"database": await _database_answers(request), "broker": request.app[RPC].broker.ready}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway import commands, schemas
-from gateway.http import json_response
+from gateway.http import json_response, path_id
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import history as queries
@@ -24,10 +24,6 @@ routes = web.RouteTableDef()
 # The worker's handlers trust the role check made here; planning is for planners only.
 
 
-def _order_id(request: web.Request) -> int:
-    return int(request.match_info["id"])
-
-
 @routes.get(r"/mantenimiento/ot/{id:\d+}/historial/")
 @operation(
     "An order's history, oldest first: creation, status, dates (with reason), split, merge",
@@ -36,9 +32,9 @@ def _order_id(request: web.Request) -> int:
 )
 async def history(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as conn:
-        lines = await queries.history(conn, _order_id(request), request.app[SETTINGS].tz)
+        lines = await queries.history(conn, path_id(request), request.app[SETTINGS].tz)
     if not lines:
-        raise NotFound(f"work order {_order_id(request)} not found")
+        raise NotFound(f"work order {path_id(request)} not found")
     return json_response(lines)
 
 
@@ -49,7 +45,7 @@ async def history(request: web.Request) -> web.Response:
     path_fields=("work_order_id",),
 )
 async def reschedule(request: web.Request) -> web.Response:
-    command = await commands.parse(request, RescheduleWorkOrder, work_order_id=_order_id(request))
+    command = await commands.parse(request, RescheduleWorkOrder, work_order_id=path_id(request))
     return await commands.send(request, command)
 
 
@@ -69,7 +65,7 @@ async def reschedule_many(request: web.Request) -> web.Response:
     path_fields=("work_order_id",),
 )
 async def split(request: web.Request) -> web.Response:
-    command = await commands.parse(request, SplitWorkOrder, work_order_id=_order_id(request))
+    command = await commands.parse(request, SplitWorkOrder, work_order_id=path_id(request))
     return await commands.send(request, command)
 
 

@@ -6,10 +6,10 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from gateway import commands, schemas
-from gateway.http import cached_json, json_response, parse_query
+from gateway.http import cached_json, json_response, parse_query, path_id
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
@@ -17,7 +17,8 @@ from gateway.queries import programs as queries
 from shared.enums import READERS
 from shared.errors import NotFound
 from shared.generation import Horizon, forecast
-from shared.messages.programs import MAX_IDS, GenerateOrders, GenerateProgramOrder, SaveProgram
+from shared.messages.fields import Day, Id
+from shared.messages.programs import GenerateOrders, GenerateProgramOrder, SaveProgram
 from shared.settings import Settings
 
 routes = web.RouteTableDef()
@@ -26,15 +27,15 @@ routes = web.RouteTableDef()
 
 
 class ProgramQuery(PageQuery):
-    routine_id: int | None = None
+    routine_id: Id | None = None
 
 
 class ForecastQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     # None: today + GENERATION_HORIZON_DAYS, what the scheduler generates.
-    until: date | None = None
-    program_ids: CommaList[int] = Field((), max_length=MAX_IDS)
+    until: Day | None = None
+    program_ids: CommaList[Id] = ()
 
 
 def _today(settings: Settings) -> date:
@@ -70,7 +71,7 @@ async def programs(request: web.Request) -> web.Response:
 @routes.get(r"/mantenimiento/programas/{id:\d+}/")
 @operation("One program (ETag, If-None-Match)", roles=READERS, response=schemas.Program)
 async def program(request: web.Request) -> web.Response:
-    program_id = int(request.match_info["id"])
+    program_id = path_id(request)
     settings = request.app[SETTINGS]
     async with request.app[ENGINE].connect() as conn:
         found = await queries.detail(conn, program_id, _today(settings), settings.plant_tz)
@@ -113,9 +114,7 @@ async def save(request: web.Request) -> web.Response:
     path_fields=("program_id",),
 )
 async def generate_one(request: web.Request) -> web.Response:
-    command = await commands.parse(
-        request, GenerateProgramOrder, program_id=int(request.match_info["id"])
-    )
+    command = await commands.parse(request, GenerateProgramOrder, program_id=path_id(request))
     return await commands.send(request, command)
 
 

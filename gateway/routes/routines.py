@@ -6,13 +6,14 @@ from aiohttp import web
 from pydantic import Field
 
 from gateway import commands, schemas
-from gateway.http import cached_json, parse_query
+from gateway.http import cached_json, parse_query, path_id
 from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import routines as queries
 from shared.enums import READERS
 from shared.errors import NotFound
+from shared.messages.fields import Id
 from shared.messages.routines import DeleteRoutine, ReplaceRoutineSteps, SaveRoutine
 
 routes = web.RouteTableDef()
@@ -22,7 +23,7 @@ routes = web.RouteTableDef()
 
 class RoutineQuery(PageQuery):
     q: str | None = Field(None, max_length=200)
-    maintenance_type_id: int | None = None
+    maintenance_type_id: Id | None = None
 
 
 @routes.get("/mantenimiento/rutinas/")
@@ -49,7 +50,7 @@ async def search(request: web.Request) -> web.Response:
     "One routine with its steps (ETag, If-None-Match)", roles=READERS, response=schemas.Routine
 )
 async def detail(request: web.Request) -> web.Response:
-    routine_id = int(request.match_info["id"])
+    routine_id = path_id(request)
     async with request.app[ENGINE].connect() as conn:
         routine = await queries.detail(conn, routine_id)
     if routine is None:
@@ -75,7 +76,7 @@ async def save(request: web.Request) -> web.Response:
     path_fields=("routine_id",),
 )
 async def delete(request: web.Request) -> web.Response:
-    command = await commands.parse(request, DeleteRoutine, routine_id=int(request.match_info["id"]))
+    command = await commands.parse(request, DeleteRoutine, routine_id=path_id(request))
     return await commands.send(request, command)
 
 
@@ -87,7 +88,5 @@ async def delete(request: web.Request) -> web.Response:
     path_fields=("routine_id",),
 )
 async def replace_steps(request: web.Request) -> web.Response:
-    command = await commands.parse(
-        request, ReplaceRoutineSteps, routine_id=int(request.match_info["id"])
-    )
+    command = await commands.parse(request, ReplaceRoutineSteps, routine_id=path_id(request))
     return await commands.send(request, command)

@@ -11,6 +11,7 @@ from gateway.keys import ENGINE
 from gateway.openapi import operation
 from gateway.queries import catalogs as queries
 from shared.enums import READERS
+from shared.messages.fields import Id
 
 routes = web.RouteTableDef()
 
@@ -18,9 +19,9 @@ routes = web.RouteTableDef()
 class WizardQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    location_id: int | None = None
-    category_id: int | None = None
-    maintenance_type_id: int | None = None
+    location_id: Id | None = None
+    category_id: Id | None = None
+    maintenance_type_id: Id | None = None
 
 
 @routes.get("/mantenimiento/wizard/activos/")

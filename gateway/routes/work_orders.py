@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from aiohttp import web
 from pydantic import Field, model_validator
 
 from gateway import commands, schemas
 from gateway.auth import fetch_as_caller
-from gateway.http import cached_json, parse_query
+from gateway.http import cached_json, parse_query, path_id
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import work_orders as queries
 from shared.enums import READERS, WorkOrderStatus, WorkOrderType
 from shared.errors import NotFound
+from shared.messages.fields import Day, Id
 from shared.messages.work_orders import UpdateWorkOrder
 
 routes = web.RouteTableDef()
@@ -25,11 +26,11 @@ class WorkOrderQuery(PageQuery):
     q: str | None = Field(None, max_length=200)
     status: CommaList[WorkOrderStatus] = ()
     type: CommaList[WorkOrderType] = ()
-    start_date: date | None = None
-    end_date: date | None = None
-    technician_id: int | None = None
-    asset_id: int | None = None
-    location_id: int | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+    technician_id: Id | None = None
+    asset_id: Id | None = None
+    location_id: Id | None = None
 
     @model_validator(mode="after")
     def _window(self) -> WorkOrderQuery:
@@ -81,7 +82,7 @@ async def search(request: web.Request) -> web.Response:
     token_in_query=True,
 )
 async def detail(request: web.Request) -> web.Response:
-    work_order_id = int(request.match_info["id"])
+    work_order_id = path_id(request)
     async with request.app[ENGINE].connect() as conn:
         row = await fetch_as_caller(request, conn, queries.DETAIL, work_order_id)
     if row is None:
@@ -97,7 +98,5 @@ async def detail(request: web.Request) -> web.Response:
 )
 async def update(request: web.Request) -> web.Response:
     # A technician's assignment is checked by the worker, inside the transaction.
-    command = await commands.parse(
-        request, UpdateWorkOrder, work_order_id=int(request.match_info["id"])
-    )
+    command = await commands.parse(request, UpdateWorkOrder, work_order_id=path_id(request))
     return await commands.send(request, command)

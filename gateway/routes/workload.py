@@ -14,6 +14,7 @@ from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import workload as queries
 from shared.enums import READERS, Role
+from shared.messages.fields import Day
 
 routes = web.RouteTableDef()
 
@@ -27,8 +28,8 @@ class WorkloadQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
     @model_validator(mode="after")
     def _window(self) -> WorkloadQuery:

@@ -3,12 +3,11 @@ systems over AMQP. The app's form and the external message share their descripti
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
 from shared.enums import EVERYONE, PLANNERS, AvisoPriority
 from shared.messages.base import Command, Message, PlantDateTime
+from shared.messages.fields import Day, Id
 
 # Text limits of a notice, whoever files it.
 TITLE_MAX = 200
@@ -29,7 +28,7 @@ class CreateAviso(AvisoFields, Command):
     routing_key = "aviso.crear"
     roles = EVERYONE
 
-    asset_id: int
+    asset_id: Id
 
 
 class GenerateOrderFromAviso(Command):
@@ -39,9 +38,9 @@ class GenerateOrderFromAviso(Command):
     roles = PLANNERS
     queue = "generacion"
 
-    aviso_id: int
-    date: date
-    technician_id: int | None = None
+    aviso_id: Id
+    date: Day
+    technician_id: Id | None = None
 
 
 class ExternalAviso(AvisoFields):

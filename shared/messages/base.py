@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 
 from shared.enums import PLANNERS, CommandStatus, Role
+from shared.messages.fields import iso, refuse_nul
 
 # Routing key → command class; filled as command classes are defined.
 COMMANDS: dict[str, type[Command]] = {}
@@ -24,11 +32,17 @@ def _assume_plant_tz(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
-PlantDateTime = Annotated[datetime, AfterValidator(_assume_plant_tz)]
+PlantDateTime = Annotated[
+    datetime, BeforeValidator(iso(datetime)), AfterValidator(_assume_plant_tz)
+]
 
 
 class Message(BaseModel):
+    """Base of every message: unknown fields and NUL in text are refused, whoever sends it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    _no_nul = field_validator("*")(refuse_nul)
 
 
 class Command(Message):

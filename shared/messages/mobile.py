@@ -8,6 +8,7 @@ from pydantic import AllowInfNan, Field, Strict, field_validator
 
 from shared.enums import EVERYONE
 from shared.messages.base import Command, Message, PlantDateTime
+from shared.messages.fields import BigId, Id
 
 # JSON numbers and strings only (no booleans read as numbers); which one fits depends on the
 # step's kind, which only the worker knows.
@@ -24,12 +25,12 @@ class StartOrder(Command):
     routing_key = "ot.iniciar"
     roles = EVERYONE
 
-    work_order_id: int
+    work_order_id: Id
     at: PlantDateTime | None = None
 
 
 class StepResult(Message):
-    id: int
+    id: BigId
     done: bool
     ok: bool | None = None
     value: StepValue | None = None
@@ -42,7 +43,7 @@ class FinishOrder(Command):
     routing_key = "ot.finalizar"
     roles = EVERYONE
 
-    work_order_id: int
+    work_order_id: Id
     at: PlantDateTime | None = None
     notes: str | None = Field(None, max_length=20_000)
     steps: list[StepResult] = Field(default_factory=list, max_length=1_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.enums import EVERYONE
 from shared.messages.base import Command
+from shared.messages.fields import BigId
 
 
 class MarkNotificationRead(Command):
@@ -12,7 +13,7 @@ class MarkNotificationRead(Command):
     routing_key = "notificacion.leer"
     roles = EVERYONE
 
-    notification_id: int
+    notification_id: BigId
 
 
 class MarkAllNotificationsRead(Command):

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from shared.messages.base import Message, PlanningCommand
+from shared.messages.fields import Day, Id, Version
 
 BULK_LIMIT = 10_000
 MERGE_LIMIT = 100
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-OrderId = Annotated[int, Field(ge=1)]
 
 
 def _unique(ids: list[int]) -> list[int]:
@@ -29,15 +28,15 @@ class RescheduleWorkOrder(PlanningCommand):
 
     routing_key = "ot.fecha"
 
-    work_order_id: int
-    date: date
+    work_order_id: Id
+    date: Day
     reason: Reason
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
 
 
 class RescheduleItem(Message):
-    id: OrderId
-    date: date
+    id: Id
+    date: Day
     reason: Reason
 
 
@@ -61,8 +60,8 @@ class SplitWorkOrder(PlanningCommand):
 
     routing_key = "ot.dividir"
 
-    work_order_id: int
-    version: int | None = Field(None, ge=1)
+    work_order_id: Id
+    version: Version | None = None
 
 
 class MergeWorkOrders(PlanningCommand):
@@ -74,9 +73,9 @@ class MergeWorkOrders(PlanningCommand):
 
     routing_key = "ot.fusionar"
 
-    ids: list[OrderId] = Field(min_length=2, max_length=MERGE_LIMIT)
-    date: date
-    versions: list[Annotated[int, Field(ge=1)]] | None = None
+    ids: list[Id] = Field(min_length=2, max_length=MERGE_LIMIT)
+    date: Day
+    versions: list[Version] | None = Field(None, max_length=MERGE_LIMIT)
 
     @field_validator("ids")
     @classmethod
@@ -96,7 +95,7 @@ class DeleteWorkOrders(PlanningCommand):
     routing_key = "ot.eliminar"
     long_running = True
 
-    ids: list[OrderId] = Field(min_length=1, max_length=BULK_LIMIT)
+    ids: list[Id] = Field(min_length=1, max_length=BULK_LIMIT)
 
     @field_validator("ids")
     @classmethod

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field, field_validator
 
 from shared.enums import PLANNERS, ProgramBasis
 from shared.messages.base import Command
+from shared.messages.fields import Day, Id, Version
 
 # A batch may name many programs; bodies stay within the gateway's size limit anyway.
 MAX_IDS = 10_000
@@ -25,17 +24,17 @@ class SaveProgram(Command):
     routing_key = "programa.guardar"
     roles = PLANNERS
 
-    id: int | None = None
-    routine_id: int
-    asset_ids: list[int] = Field(min_length=1, max_length=MAX_IDS)
-    start_date: date
+    id: Id | None = None
+    routine_id: Id
+    asset_ids: list[Id] = Field(min_length=1, max_length=MAX_IDS)
+    start_date: Day
     # None: the routine's frequency.
-    frequency_id: int | None = None
-    technician_id: int | None = None
+    frequency_id: Id | None = None
+    technician_id: Id | None = None
     one_order_per_asset: bool = False
     basis: ProgramBasis = ProgramBasis.FIJA
     active: bool = True
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None
 
     _unique_assets = field_validator("asset_ids")(_unique)
 
@@ -47,10 +46,10 @@ class GenerateProgramOrder(Command):
     roles = PLANNERS
     queue = "generacion"
 
-    program_id: int
-    date: date
+    program_id: Id
+    date: Day
     # None: all the program's assets.
-    asset_ids: list[int] | None = Field(None, min_length=1, max_length=MAX_IDS)
+    asset_ids: list[Id] | None = Field(None, min_length=1, max_length=MAX_IDS)
 
     _unique_assets = field_validator("asset_ids")(_unique)
 
@@ -64,9 +63,9 @@ class GenerateOrders(Command):
     long_running = True
     queue = "generacion"
 
-    until: date
+    until: Day
     # None: every active program.
-    program_ids: list[int] | None = Field(None, max_length=MAX_IDS)
+    program_ids: list[Id] | None = Field(None, max_length=MAX_IDS)
     dry_run: bool = False
 
     _unique_programs = field_validator("program_ids")(_unique)

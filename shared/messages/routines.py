@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 
 from shared.enums import PLANNERS, StepKind
 from shared.messages.base import Command, Message
+from shared.messages.fields import Id, Version
 
-Version = Field(None, ge=1)
 Limit = Field(None, allow_inf_nan=False, max_digits=20, decimal_places=6)
 
 
@@ -19,13 +19,13 @@ class SaveRoutine(Command):
     routing_key = "rutina.guardar"
     roles = PLANNERS
 
-    id: int | None = None
+    id: Id | None = None
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20_000)
-    maintenance_type_id: int
-    frequency_id: int
+    maintenance_type_id: Id
+    frequency_id: Id
     estimated_duration_min: int = Field(0, ge=0, le=100_000)
-    version: int | None = Version
+    version: Version | None = None
 
 
 class DeleteRoutine(Command):
@@ -34,8 +34,8 @@ class DeleteRoutine(Command):
     routing_key = "rutina.eliminar"
     roles = PLANNERS
 
-    routine_id: int
-    version: int | None = Version
+    routine_id: Id
+    version: Version | None = None
 
 
 class StepInput(Message):
@@ -69,6 +69,6 @@ class ReplaceRoutineSteps(Command):
     routing_key = "rutina.pasos"
     roles = PLANNERS
 
-    routine_id: int
+    routine_id: Id
     steps: list[StepInput] = Field(max_length=500)
-    version: int | None = Version
+    version: Version | None = None

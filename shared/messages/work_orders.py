@@ -6,6 +6,7 @@ from pydantic import Field
 
 from shared.enums import READERS, WorkOrderStatus
 from shared.messages.base import Command, PlantDateTime
+from shared.messages.fields import Id, Version
 
 
 class UpdateWorkOrder(Command):
@@ -14,9 +15,9 @@ class UpdateWorkOrder(Command):
     routing_key = "ot.actualizar"
     roles = READERS
 
-    work_order_id: int
+    work_order_id: Id
     status: WorkOrderStatus | None = None
     notes: str | None = Field(None, max_length=20_000)
     actual_start: PlantDateTime | None = None
     actual_end: PlantDateTime | None = None
-    version: int | None = Field(None, ge=1)
+    version: Version | None = None

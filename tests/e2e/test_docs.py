@@ -41,6 +41,30 @@ async def test_openapi_lists_every_route_with_its_models(
     assert "security" not in spec["paths"]["/mantenimiento/auth/token/"]["post"]
 
 
+async def test_each_operation_documents_the_statuses_it_can_answer(http: ClientSession) -> None:
+    paths = (await Api(http, None).get("/openapi.json")).body["paths"]
+
+    def statuses(path: str, method: str) -> set[str]:
+        return set(paths[f"/mantenimiento{path}"][method]["responses"])
+
+    # A planning command with the id in its path: every way it can fail, and the late 202.
+    assert statuses("/ot/{id}/fecha/", "post") == {
+        "200", "202", "400", "401", "403", "404", "409", "413", "422", "503"
+    }  # fmt: skip
+    # Login: public, but wrong credentials and floods have their answers.
+    assert {"401", "429", "413", "422"} <= statuses("/auth/token/", "post")
+    assert "403" not in statuses("/auth/token/", "post")
+    # Every role may read their notifications: no 403; no body: no 400 or 413.
+    assert statuses("/notificaciones/", "get") == {"200", "401", "422", "503"}
+    assert statuses("/notificaciones/ws/", "get") == {"101", "400", "401", "503"}
+    assert statuses("/health/ready/", "get") == {"200", "503"}
+    # A numeric id in the path is bounded like its column.
+    (order_id,) = paths["/mantenimiento/ot/{id}/"]["get"]["parameters"]
+    assert order_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    (notification_id,) = paths["/mantenimiento/notificaciones/{id}/leer/"]["post"]["parameters"]
+    assert notification_id["schema"]["maximum"] == 2**63 - 1
+
+
 async def test_docs_page_is_served_locally_without_a_token(http: ClientSession) -> None:
     response = await Api(http, None).get("/docs/")
     assert response.status == 200

@@ -1,0 +1,57 @@
+"""Field types every message and query shares: ids within their column's range (a larger number
+is refused as invalid input instead of failing in the database), and text PostgreSQL can store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+
+# PostgreSQL's `integer` and `bigint` (migrations/versions/0001: most ids are `integer`; steps,
+# notifications and events are `bigint`).
+INT4_MAX = 2**31 - 1
+INT8_MAX = 2**63 - 1
+
+Id = Annotated[int, Field(ge=1, le=INT4_MAX)]
+BigId = Annotated[int, Field(ge=1, le=INT8_MAX)]
+Version = Annotated[int, Field(ge=1, le=INT4_MAX)]
+# How many ids a list in a query string may name: any URL the document allows fits the
+# gateway's request-line limit (gateway/app.py).
+QUERY_LIST_MAX = 500
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso(kind: type[date]) -> Callable[[Any], Any]:
+    """A validator of ISO 8601 text into `kind` (date or datetime): pydantic alone would also
+    read `0` or `"0"` as a Unix time, which no client means. It parses here, so that a strict
+    validation (the gateway's) sees the value already typed."""
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise ValueError(f"expected an ISO 8601 {kind.__name__} (YYYY-MM-DD…)")
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"]) from None
+
+    return parse
+
+
+Day = Annotated[date, BeforeValidator(iso(date))]
+
+NUL_MESSAGE = "text may not contain NUL characters"
+
+
+def refuse_nul(value: Any) -> Any:
+    """A string (or a list of strings) without NUL: PostgreSQL's text cannot hold it."""
+    items = value if isinstance(value, list | tuple) else (value,)
+    if any(isinstance(item, str) and "\x00" in item for item in items):
+        raise ValueError(NUL_MESSAGE)
+    return value
