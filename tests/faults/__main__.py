@@ -1,5 +1,7 @@
 """`make test-faults`: the service's processes under faults, on private servers.
 
+`python -m tests.faults [word...]` runs the scenarios whose names hold one of the words.
+
 Each scenario sends a few hundred commands while something breaks, then classifies every
 command as applied once, lost or duplicated from the orders' histories, and prints one table
 row. Any loss, duplicate, refused command or hung request fails the run (exit status 1).
@@ -12,14 +14,18 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
 
-from tests.faults.load import Client, Tally, classify, commands
+from tests.faults.load import Client, Command, Tally, classify, commands
 from tests.faults.processes import Service
 from tests.faults.servers import PrivateServers
 
 COMMANDS_PER_SCENARIO = 200
 CONCURRENCY = 8
 ORDERS = 40
+# The processes' logs are copied here at the end, for a failure's post-mortem.
+KEEP_LOGS = Path("/tmp/faults-logs")
 
 
 @dataclass
@@ -34,10 +40,18 @@ class Row:
     hung: int
     longest_s: float
     recover_s: float
+    # First answers to the probes sent while a server was down: (status, seconds).
+    probes: list[tuple[int, float]]
+
+    @property
+    def slow_or_wrong_probes(self) -> int:
+        return sum(1 for status, seconds in self.probes if status != 503 or seconds > 1.0)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.refused or self.hung)
+        return not (
+            self.lost or self.duplicated or self.refused or self.hung or self.slow_or_wrong_probes
+        )
 
 
 Fault = Callable[["Run"], Awaitable[float | None]]
@@ -50,10 +64,33 @@ class Run:
         self.client = client
         self.orders: list[int] = []
         self.tally = Tally()
+        self._probes: list[Command] = []
+        self._probing: list[asyncio.Task[None]] = []
+        self._name = ""
+
+    async def probe_while_down(self, count: int = 3) -> None:
+        """Send fresh commands while a server is down: each must be answered 503 (with
+        Retry-After, checked by the client) within a second; it is then retried to the end and
+        classified with the load."""
+        for _ in range(count):
+            command = Command(
+                self.orders[len(self._probes) % len(self.orders)],
+                date(2040, 1, 1) + timedelta(days=len(self._probes)),
+                f"{self._name}-probe-{len(self._probes):02d}",
+            )
+            self._probes.append(command)
+            self._probing.append(asyncio.create_task(self.client.send(command, self.tally)))
+            while command.first is None:
+                await asyncio.sleep(0.05)
+            status, seconds = command.first
+            self.tally.probes.append((status, seconds))
+            await asyncio.sleep(0.3)
 
     async def scenario(self, name: str, fault: Fault) -> Row:
         """Load while `fault` runs; `fault` returns when its trouble ended (monotonic)."""
         self.tally = Tally()
+        self._name = name
+        self._probes, self._probing = [], []
         sent = commands(name, self.orders, COMMANDS_PER_SCENARIO)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(sent)):
@@ -66,9 +103,17 @@ class Run:
 
         senders = [asyncio.create_task(sender()) for _ in range(CONCURRENCY)]
         healed_at = await fault(self)
-        await asyncio.gather(*senders)
+        await asyncio.gather(*senders, *self._probing)
+        sent += self._probes
         seen = await self.client.markers({c.order_id for c in sent})
         verdict = classify(sent, seen)
+        for command in sent:
+            if seen[command.marker] != 1 or command.answered != 200:
+                print(
+                    f"  {command.marker}: answered {command.answered}, "
+                    f"in history {seen[command.marker]} time(s), key {command.key}",
+                    flush=True,
+                )
         after = [t for t in self.tally.successes_at if healed_at and t >= healed_at]
         recover = (min(after) - healed_at) if after and healed_at else 0.0
         return Row(
@@ -82,6 +127,7 @@ class Run:
             self.tally.hung,
             self.tally.longest_s,
             recover,
+            self.tally.probes,
         )
 
 
@@ -102,7 +148,8 @@ async def worker_killed(run: Run) -> float:
 async def broker_app_stopped(run: Run) -> float:
     await asyncio.sleep(1.5)
     await asyncio.to_thread(run.servers.rabbit.stop_app)
-    await asyncio.sleep(3.0)
+    await run.probe_while_down()
+    await asyncio.sleep(1.0)
     await asyncio.to_thread(run.servers.rabbit.start_app)
     return time.monotonic()
 
@@ -116,7 +163,9 @@ async def database_restarted(run: Run) -> float:
 async def database_stopped_10s(run: Run) -> float:
     await asyncio.sleep(1.5)
     await asyncio.to_thread(run.servers.postgres.stop)
-    await asyncio.sleep(10.0)
+    stopped = time.monotonic()
+    await run.probe_while_down()
+    await asyncio.sleep(max(0.0, 10.0 - (time.monotonic() - stopped)))
     await asyncio.to_thread(run.servers.postgres.start)
     return time.monotonic()
 
@@ -132,20 +181,30 @@ SCENARIOS: list[tuple[str, Fault]] = [
 def table(rows: list[Row]) -> str:
     head = (
         "| scenario | commands | applied once | lost | duplicated | 503s | hung "
-        "| longest request (s) | time to recover (s) |"
+        "| longest request (s) | time to recover (s) | probes while down: 503 in < 1 s |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.commands} | {r.applied_once} | {r.lost} | {r.duplicated} "
-            f"| {r.unavailable} | {r.hung} | {r.longest_s:.2f} | {r.recover_s:.2f} |"
+            f"| {r.unavailable} | {r.hung} | {r.longest_s:.2f} | {r.recover_s:.2f} "
+            f"| {_probes(r)} |"
         )
     return "\n".join(lines)
 
 
-async def main() -> int:
+def _probes(row: Row) -> str:
+    if not row.probes:
+        return "—"
+    slowest = max(seconds for _, seconds in row.probes)
+    good = len(row.probes) - row.slow_or_wrong_probes
+    return f"{good}/{len(row.probes)} (slowest {slowest:.2f} s)"
+
+
+async def main(only: list[str]) -> int:
     servers = PrivateServers()
     rows: list[Row] = []
+    chosen = [s for s in SCENARIOS if not only or any(word in s[0] for word in only)]
     try:
         await asyncio.to_thread(servers.start)
         async with Service(servers) as service:
@@ -153,16 +212,16 @@ async def main() -> int:
                 await client.log_in()
                 run = Run(servers, service, client)
                 run.orders = await client.pending_orders(ORDERS)
-                for name, fault in SCENARIOS:
+                for name, fault in chosen:
                     row = await run.scenario(name, fault)
                     rows.append(row)
                     print(table([row]).splitlines()[-1], flush=True)
                 assert service.gateway_alive(), "the gateway died"
     finally:
-        await asyncio.to_thread(servers.close)
+        await asyncio.to_thread(servers.close, KEEP_LOGS)
     print(table(rows))
-    return 0 if rows and all(r.ok for r in rows) and len(rows) == len(SCENARIOS) else 1
+    return 0 if rows and all(r.ok for r in rows) and len(rows) == len(chosen) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(sys.argv[1:])))

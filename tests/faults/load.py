@@ -31,6 +31,9 @@ class Command:
     marker: str
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
     answered: int | None = None
+    # The first answer's status and how long it took: probes sent while a server is down
+    # must get a prompt 503.
+    first: tuple[int, float] | None = None
 
 
 @dataclass
@@ -42,8 +45,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     longest_s: float = 0.0
     successes_at: list[float] = field(default_factory=list)
-    # Seconds from the first 503 to a 503 answer's arrival, the longest seen.
-    slowest_503_s: float = 0.0
+    probes: list[tuple[int, float]] = field(default_factory=list)
 
 
 class Client:
@@ -113,11 +115,12 @@ class Client:
                 await asyncio.sleep(0.2)
                 continue
             elapsed = time.monotonic() - started
+            if command.first is None:
+                command.first = (status, elapsed)
             tally.longest_s = max(tally.longest_s, elapsed)
             tally.statuses[status] += 1
             if status == 503:
                 tally.unavailable += 1
-                tally.slowest_503_s = max(tally.slowest_503_s, elapsed)
                 assert "Retry-After" in answer_headers, "a 503 without Retry-After"
                 pause = float(answer_headers["Retry-After"])
                 await asyncio.sleep(min(pause, MAX_RETRY_PAUSE_S))

@@ -37,7 +37,9 @@ class Service:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def _spawn(self, *args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    async def _spawn(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> asyncio.subprocess.Process:
         self._log_count += 1
         log = open(Path(self.logs) / f"{self._log_count:02d}-{args[0]}.log", "wb")  # noqa: SIM115
         return await asyncio.create_subprocess_exec(
@@ -85,7 +87,9 @@ class Service:
     async def wait_worker_death(self, timeout: float) -> None:
         assert self.worker is not None
         code = await asyncio.wait_for(self.worker.wait(), timeout)
-        assert code == -signal.SIGKILL, f"the armed worker ended with {code}, not at its crash point"
+        assert code == -signal.SIGKILL, (
+            f"the armed worker ended with {code}, not at its crash point"
+        )
 
     def gateway_alive(self) -> bool:
         return self.gateway is not None and self.gateway.returncode is None

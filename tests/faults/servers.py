@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,17 +49,43 @@ class PrivatePostgres:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
         return _as_user(
             "postgres",
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
-             "-o", options, "-w", *args],
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "log"),
+                "-o",
+                options,
+                "-w",
+                *args,
+            ],
         )
 
     def init(self) -> None:
         shutil.chown(self.root, "postgres")
-        _run(_as_user("postgres", [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust",
-                                   "-U", "postgres"]))
+        _run(
+            _as_user(
+                "postgres",
+                [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"],
+            )
+        )
         self.start()
-        _run(_as_user("postgres", [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p",
-                                   str(self.port), "-U", "postgres", "mantenimiento"]))
+        _run(
+            _as_user(
+                "postgres",
+                [
+                    str(PG_BIN / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "mantenimiento",
+                ],
+            )
+        )
 
     def start(self) -> None:
         _run(self._ctl("start"))
@@ -109,8 +134,11 @@ class PrivateRabbit:
         for path in [self.root, *self.root.iterdir()]:
             shutil.chown(path, "rabbitmq", "rabbitmq")
         subprocess.Popen(
-            ["rabbitmq-server"], env=self.env(), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            ["rabbitmq-server"],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.ctl("wait", "--timeout", "60", str(self.root / "pid"), timeout=90)
 
@@ -145,7 +173,7 @@ class PrivateServers:
         self._started.append("rabbit")
         self.rabbit.start()
 
-    def close(self) -> None:
+    def close(self, keep_logs: Path) -> None:
         if "rabbit" in self._started:
             try:
                 self.rabbit.stop()
@@ -153,5 +181,7 @@ class PrivateServers:
                 pass
         if "postgres" in self._started and self.postgres.running():
             self.postgres.stop()
+        shutil.rmtree(keep_logs, ignore_errors=True)
+        if (self.root / "logs").exists():
+            shutil.copytree(self.root / "logs", keep_logs)
         shutil.rmtree(self.root, ignore_errors=True)
-        time.sleep(0)
