@@ -10,6 +10,8 @@ row. Any loss, duplicate, refused command or hung request fails the run (exit st
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +19,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from shared.settings import Settings
+from shared.tools.publish_aviso import publish
+from tests.faults import effects
+from tests.faults.effects import Counts
 from tests.faults.load import Client, Command, Tally, classify, commands
 from tests.faults.processes import Service
 from tests.faults.servers import PrivateServers
@@ -25,6 +31,8 @@ COMMANDS_PER_SCENARIO = 200
 CONCURRENCY = 8
 ORDERS = 40
 # The processes' logs are copied here at the end, for a failure's post-mortem.
+NOTICES = 100
+NOTICE_SOURCE = "faults-scada"
 KEEP_LOGS = Path("/tmp/faults-logs")
 
 
@@ -42,6 +50,8 @@ class Row:
     recover_s: float
     # First answers to the probes sent while a server was down: (status, seconds).
     probes: list[tuple[int, float]]
+    # What else the scenario must find exactly once (notices, notifications), if anything.
+    effects: tuple[str, Counts] | None
 
     @property
     def slow_or_wrong_probes(self) -> int:
@@ -50,7 +60,14 @@ class Row:
     @property
     def ok(self) -> bool:
         return not (
-            self.lost or self.duplicated or self.refused or self.hung or self.slow_or_wrong_probes
+            self.lost
+            or self.duplicated
+            or self.refused
+            or self.hung
+            or self.slow_or_wrong_probes
+            or (
+                self.effects is not None and (self.effects[1].missing or self.effects[1].duplicated)
+            )
         )
 
 
@@ -67,6 +84,8 @@ class Run:
         self._probes: list[Command] = []
         self._probing: list[asyncio.Task[None]] = []
         self._name = ""
+        self.asset_code = ""
+        self.effects: tuple[str, Callable[[], Awaitable[Counts]]] | None = None
 
     async def probe_while_down(self, count: int = 3) -> None:
         """Send fresh commands while a server is down: each must be answered 503 (with
@@ -91,6 +110,7 @@ class Run:
         self.tally = Tally()
         self._name = name
         self._probes, self._probing = [], []
+        self.effects = None
         sent = commands(name, self.orders, COMMANDS_PER_SCENARIO)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(sent)):
@@ -105,6 +125,9 @@ class Run:
         healed_at = await fault(self)
         await asyncio.gather(*senders, *self._probing)
         sent += self._probes
+        effects = None
+        if self.effects is not None:
+            effects = (self.effects[0], await self.effects[1]())
         seen = await self.client.markers({c.order_id for c in sent})
         verdict = classify(sent, seen)
         for command in sent:
@@ -128,6 +151,7 @@ class Run:
             self.tally.longest_s,
             recover,
             self.tally.probes,
+            effects,
         )
 
 
@@ -170,27 +194,102 @@ async def database_stopped_10s(run: Run) -> float:
     return time.monotonic()
 
 
+async def notices_during_broker_restart(run: Run) -> float:
+    """External notices published with confirms, each retried until confirmed, while the broker
+    application stops and starts."""
+    settings = Settings(amqp_url=run.servers.rabbit.url, amqp_namespace=run.service.namespace)
+    ids = [f"N-{i:04d}" for i in range(NOTICES)]
+
+    async def publish_until_confirmed(external_id: str) -> None:
+        notice = {
+            "source": NOTICE_SOURCE,
+            "external_id": external_id,
+            "asset_code": run.asset_code,
+            "title": f"Aviso {external_id}",
+            "priority": "MEDIA",
+            "reported_at": "2026-01-01T08:00:00+00:00",
+        }
+        body = json.dumps(notice).encode()
+        while True:
+            try:
+                await publish(settings, body, message_id=external_id)
+                return
+            except Exception:  # unconfirmed, for whatever reason: publish again
+                await asyncio.sleep(0.3)
+
+    async def publisher() -> None:
+        for external_id in ids:
+            await publish_until_confirmed(external_id)
+
+    run.effects = (
+        "notices",
+        lambda: effects.notices(run.servers.postgres.url, NOTICE_SOURCE, ids),
+    )
+    publishing = asyncio.create_task(publisher())
+    healed_at = await broker_app_stopped(run)
+    await publishing
+    return healed_at
+
+
+async def notifier_killed(run: Run) -> float:
+    after = await effects.last_event_id(run.servers.postgres.url)
+    run.effects = (
+        "notifications",
+        lambda: effects.reschedule_notifications(run.servers.postgres.url, after),
+    )
+    for _ in range(3):
+        await asyncio.sleep(1.5)
+        await run.service.kill_notifier()
+        await asyncio.sleep(0.5)
+        await run.service.start_notifier()
+    return time.monotonic()
+
+
+async def relay_killed_after_publish(run: Run) -> float:
+    after = await effects.last_event_id(run.servers.postgres.url)
+    run.effects = (
+        "notifications",
+        lambda: effects.reschedule_notifications(run.servers.postgres.url, after),
+    )
+    await asyncio.sleep(1.0)
+    await run.service.restart_worker(crash_at="outbox.after_publish:10")
+    await run.service.wait_worker_death(timeout=60)
+    await run.service.start_worker()
+    return time.monotonic()
+
+
 SCENARIOS: list[tuple[str, Fault]] = [
     ("worker SIGKILL x3 + after commit", worker_killed),
     ("rabbitmq stop_app/start_app", broker_app_stopped),
     ("postgresql restart", database_restarted),
     ("postgresql stopped 10 s", database_stopped_10s),
+    ("notices during rabbitmq restart", notices_during_broker_restart),
+    ("notifications worker SIGKILL x3", notifier_killed),
+    ("outbox relay killed after publish", relay_killed_after_publish),
 ]
 
 
 def table(rows: list[Row]) -> str:
     head = (
         "| scenario | commands | applied once | lost | duplicated | 503s | hung "
-        "| longest request (s) | time to recover (s) | probes while down: 503 in < 1 s |"
+        "| longest request (s) | time to recover (s) | probes while down: 503 in < 1 s "
+        "| other effects: once / missing / duplicated |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.commands} | {r.applied_once} | {r.lost} | {r.duplicated} "
             f"| {r.unavailable} | {r.hung} | {r.longest_s:.2f} | {r.recover_s:.2f} "
-            f"| {_probes(r)} |"
+            f"| {_probes(r)} | {_effects(r)} |"
         )
     return "\n".join(lines)
+
+
+def _effects(row: Row) -> str:
+    if row.effects is None:
+        return "—"
+    what, counts = row.effects
+    return f"{what}: {counts.once} / {counts.missing} / {counts.duplicated}"
 
 
 def _probes(row: Row) -> str:
@@ -202,6 +301,9 @@ def _probes(row: Row) -> str:
 
 
 async def main(only: list[str]) -> int:
+    # The notice publisher's reconnects while the broker is down are expected, not news.
+    logging.getLogger("aio_pika").setLevel(logging.CRITICAL)
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     servers = PrivateServers()
     rows: list[Row] = []
     chosen = [s for s in SCENARIOS if not only or any(word in s[0] for word in only)]
@@ -212,6 +314,7 @@ async def main(only: list[str]) -> int:
                 await client.log_in()
                 run = Run(servers, service, client)
                 run.orders = await client.pending_orders(ORDERS)
+                run.asset_code = await client.an_asset_code()
                 for name, fault in chosen:
                     row = await run.scenario(name, fault)
                     rows.append(row)

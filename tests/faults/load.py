@@ -97,6 +97,11 @@ class Client:
         assert status == 200, body
         return [order["id"] for order in body]
 
+    async def an_asset_code(self) -> str:
+        status, _, body = await self.call("GET", "/activos/?limit=1")
+        assert status == 200 and body, body
+        return str(body[0]["code"])
+
     async def send(self, command: Command, tally: Tally) -> None:
         """Send until a final answer (anything but 503/202/no answer)."""
         body = {"date": command.day.isoformat(), "reason": command.marker}

@@ -1,4 +1,5 @@
-"""The service as the checker runs it: `mantenimiento gateway` and `worker` subprocesses."""
+"""The service as the checker runs it: `mantenimiento gateway` and two `worker` subprocesses,
+one for commands and external notices, one for notifications, so each can be killed alone."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ from pathlib import Path
 
 from shared.faults import ENV as CRASH_ENV
 from tests.faults.servers import PrivateServers, free_port
+from workers import external_avisos
+from workers.runner import COMMAND_GROUPS
 
 CLI = [sys.executable, "-m", "shared.cli"]
+COMMAND_QUEUES = ",".join((*COMMAND_GROUPS, external_avisos.GROUP))
 
 
 class Service:
     def __init__(self, servers: PrivateServers) -> None:
         self.port = free_port()
         self.logs = servers.root / "logs"
+        self.namespace = "faults"
         self.env = {
             **os.environ,
             "DATABASE_URL": servers.postgres.url,
             "AMQP_URL": servers.rabbit.url,
-            "AMQP_NAMESPACE": "faults",
+            "AMQP_NAMESPACE": self.namespace,
             "HTTP_PORT": str(self.port),
             "WORKER_METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",
@@ -31,6 +36,7 @@ class Service:
         self.env.pop(CRASH_ENV, None)
         self.gateway: asyncio.subprocess.Process | None = None
         self.worker: asyncio.subprocess.Process | None = None
+        self.notifier: asyncio.subprocess.Process | None = None
         self._log_count = 0
 
     @property
@@ -55,11 +61,12 @@ class Service:
         await self._cli("migrate")
         await self._cli("demo-data")
         await self.start_worker()
+        await self.start_notifier()
         self.gateway = await self._spawn("gateway")
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for process in (self.worker, self.gateway):
+        for process in (self.worker, self.notifier, self.gateway):
             if process is not None and process.returncode is None:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -69,10 +76,17 @@ class Service:
                     await process.wait()
 
     async def start_worker(self, crash_at: str | None = None) -> None:
-        from workers.runner import WORKER_GROUPS
-
         env = {**self.env, CRASH_ENV: crash_at} if crash_at else None
-        self.worker = await self._spawn("worker", "--queues", ",".join(WORKER_GROUPS), env=env)
+        self.worker = await self._spawn("worker", "--queues", COMMAND_QUEUES, env=env)
+
+    async def start_notifier(self) -> None:
+        self.notifier = await self._spawn("worker", "--queues", "notificaciones")
+
+    async def kill_notifier(self) -> None:
+        assert self.notifier is not None
+        if self.notifier.returncode is None:
+            self.notifier.kill()
+        await self.notifier.wait()
 
     async def kill_worker(self) -> None:
         assert self.worker is not None
