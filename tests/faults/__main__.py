@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from shared.messaging.topology import Names, queue_specs
 from shared.settings import Settings
 from shared.tools.publish_aviso import publish
 from tests.faults import effects
@@ -31,6 +32,7 @@ COMMANDS_PER_SCENARIO = 200
 CONCURRENCY = 8
 ORDERS = 40
 # The processes' logs are copied here at the end, for a failure's post-mortem.
+CONSUMERS_BACK_S = 30.0
 NOTICES = 100
 NOTICE_SOURCE = "faults-scada"
 KEEP_LOGS = Path("/tmp/faults-logs")
@@ -52,6 +54,7 @@ class Row:
     probes: list[tuple[int, float]]
     # What else the scenario must find exactly once (notices, notifications), if anything.
     effects: tuple[str, Counts] | None
+    consumers_back_s: float | None
 
     @property
     def slow_or_wrong_probes(self) -> int:
@@ -85,6 +88,8 @@ class Run:
         self._probing: list[asyncio.Task[None]] = []
         self._name = ""
         self.asset_code = ""
+        # After a broker outage: seconds until every queue had its consumers again.
+        self.consumers_back_s: float | None = 0.0
         self.effects: tuple[str, Callable[[], Awaitable[Counts]]] | None = None
 
     async def probe_while_down(self, count: int = 3) -> None:
@@ -111,6 +116,7 @@ class Run:
         self._name = name
         self._probes, self._probing = [], []
         self.effects = None
+        self.consumers_back_s = 0.0
         sent = commands(name, self.orders, COMMANDS_PER_SCENARIO)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(sent)):
@@ -152,6 +158,7 @@ class Run:
             recover,
             self.tally.probes,
             effects,
+            self.consumers_back_s,
         )
 
 
@@ -175,7 +182,22 @@ async def broker_app_stopped(run: Run) -> float:
     await run.probe_while_down()
     await asyncio.sleep(1.0)
     await asyncio.to_thread(run.servers.rabbit.start_app)
-    return time.monotonic()
+    healed_at = time.monotonic()
+    run.consumers_back_s = await consumers_back(run, since=healed_at)
+    return healed_at
+
+
+async def consumers_back(run: Run, since: float) -> float | None:
+    """Seconds until every queue the processes consume has a consumer again (None: not within
+    `CONSUMERS_BACK_S`), with no process restarted."""
+    names = Names(run.service.namespace)
+    queues = [names(spec.queue) for spec in queue_specs().values()]
+    while time.monotonic() - since < CONSUMERS_BACK_S:
+        consumers = await asyncio.to_thread(run.servers.rabbit.consumers)
+        if all(consumers.get(queue, 0) >= 1 for queue in queues):
+            return time.monotonic() - since
+        await asyncio.sleep(0.5)
+    return None
 
 
 async def database_restarted(run: Run) -> float:
@@ -273,16 +295,22 @@ def table(rows: list[Row]) -> str:
     head = (
         "| scenario | commands | applied once | lost | duplicated | 503s | hung "
         "| longest request (s) | time to recover (s) | probes while down: 503 in < 1 s "
-        "| other effects: once / missing / duplicated |"
+        "| other effects: once / missing / duplicated | consumers back (s) |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.commands} | {r.applied_once} | {r.lost} | {r.duplicated} "
             f"| {r.unavailable} | {r.hung} | {r.longest_s:.2f} | {r.recover_s:.2f} "
-            f"| {_probes(r)} | {_effects(r)} |"
+            f"| {_probes(r)} | {_effects(r)} | {_consumers(r)} |"
         )
     return "\n".join(lines)
+
+
+def _consumers(row: Row) -> str:
+    if row.consumers_back_s is None:
+        return "NOT BACK"
+    return f"{row.consumers_back_s:.2f}" if row.consumers_back_s else "—"
 
 
 def _effects(row: Row) -> str:

@@ -7,6 +7,7 @@ scripts switch to the `rabbitmq` user themselves, and their directories belong t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -142,8 +143,19 @@ class PrivateRabbit:
         )
         self.ctl("wait", "--timeout", "60", str(self.root / "pid"), timeout=90)
 
-    def ctl(self, *args: str, timeout: float = 60) -> None:
-        _run(["rabbitmqctl", "-n", self.node, *args], env=self.env(), timeout=timeout)
+    def ctl(self, *args: str, timeout: float = 60) -> str:
+        argv = ["rabbitmqctl", "-n", self.node, *args]
+        done = subprocess.run(
+            argv, env=self.env(), check=True, timeout=timeout, capture_output=True, text=True
+        )
+        return done.stdout
+
+    def consumers(self) -> dict[str, int]:
+        """Consumers of every queue, by name."""
+        listed = json.loads(
+            self.ctl("list_queues", "-q", "name", "consumers", "--formatter", "json")
+        )
+        return {queue["name"]: int(queue["consumers"]) for queue in listed}
 
     def stop_app(self) -> None:
         self.ctl("stop_app")
