@@ -229,7 +229,11 @@ def _statements(worker: Worker) -> Iterator[list[str]]:
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not statement.lstrip().startswith(
-            ("SELECT id, type, data, created_at FROM outbox", "UPDATE outbox SET published_at")
+            (
+                "SELECT id, type, data, created_at FROM outbox",
+                "UPDATE outbox SET published_at",
+                "SELECT count(*) AS events",  # the relay's backlog metric, after each sweep
+            )
         ):
             seen.append(statement)
 

@@ -92,6 +92,16 @@ class Client:
                 raise RuntimeError("the gateway did not let the checker log in")
             await asyncio.sleep(0.5)
 
+    async def try_log_in(self) -> tuple[int, float]:
+        """One login attempt (the token is kept): its status and how long it took."""
+        started = time.monotonic()
+        status, headers, _ = await self.call(
+            "POST", "/auth/token/", {"username": self.username, "password": self.password}
+        )
+        if status == 503:
+            assert "Retry-After" in headers, "a 503 without Retry-After"
+        return status, time.monotonic() - started
+
     async def pending_orders(self, count: int) -> list[int]:
         status, _, body = await self.call("GET", f"/ot/?status=PENDIENTE&limit={count}")
         assert status == 200, body
