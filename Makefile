@@ -1,5 +1,6 @@
 # `make run` serves the demo plant; `make test` runs the whole suite; `make bench` measures the
-# service beside its ceilings (QUICK=1: a tiny plant and short loads; S1=1: also at 10x the scale).
+# service beside its ceilings (QUICK=1: a tiny plant and short loads; S1=1: also at 10x the scale);
+# `make test-faults` runs the fault checker on private PostgreSQL and RabbitMQ servers.
 # All set everything up.
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ SCALE ?= 1
 
 API_ARGS ?=
 
-.PHONY: install services run test test-api bench lint
+.PHONY: install services run test test-api test-faults bench lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -41,6 +42,11 @@ test: services
 # schemathesis against a live gateway and worker on a fresh demo database (tests/api_fuzz.py).
 test-api: services
 	$(PY) -m tests.api_fuzz $(API_ARGS)
+
+# Needs root (it runs the private servers as the postgres and rabbitmq users), PostgreSQL 15's
+# binaries and rabbitmq-server; it never touches the stock servers.
+test-faults: install
+	$(PY) -m tests.faults
 
 bench: services
 	$(PY) -m bench $(if $(QUICK),--quick,--scale $(SCALE)) $(if $(S1),--s1)

@@ -17,7 +17,7 @@ from gateway.queries import programs as queries
 from shared.enums import READERS
 from shared.errors import NotFound
 from shared.generation import Horizon, forecast
-from shared.messages.fields import Day, Id
+from shared.messages.fields import HorizonDay, Id
 from shared.messages.programs import GenerateOrders, GenerateProgramOrder, SaveProgram
 from shared.settings import Settings
 
@@ -34,7 +34,7 @@ class ForecastQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     # None: today + GENERATION_HORIZON_DAYS, what the scheduler generates.
-    until: Day | None = None
+    until: HorizonDay | None = None
     program_ids: CommaList[Id] = ()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from prometheus_client import Gauge
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.db.errors import database_unreachable
 from shared.settings import Settings
 
 
@@ -22,7 +25,7 @@ def create_engine(
     Every statement and lock wait of its connections is bounded by the settings' limits (a
     command's transaction may set a longer statement limit for itself).
     """
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         pool_size=pool_size or settings.db_pool_size,
@@ -38,6 +41,17 @@ def create_engine(
             },
         },
     )
+    event.listen(engine.sync_engine, "handle_error", _unreachable_is_disconnect)
+    return engine
+
+
+def _unreachable_is_disconnect(context: ExceptionContext) -> None:
+    """Every error that means "the database is unreachable" counts as a disconnect, so the pool
+    drops that connection and every other one opened before it. SQLAlchemy alone does not count a
+    server shutting down (57P01) or a connection left mid-operation as one: after a restart the
+    pool would lend out dead connections again and again."""
+    if database_unreachable(context.original_exception):
+        context.is_disconnect = True
 
 
 POOL_IN_USE = Gauge(

@@ -20,6 +20,9 @@ _UNREACHABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
+    # A connection left mid-operation when the server went away ("another operation is in
+    # progress"): unusable, like a dropped one.
+    asyncpg.InternalClientError,
     OSError,
     TimeoutError,
 )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 
 # PostgreSQL's `integer` and `bigint` (migrations/versions/0001: most ids are `integer`; steps,
 # notifications and events are `bigint`).
@@ -45,6 +45,24 @@ def iso(kind: type[date]) -> Callable[[Any], Any]:
 
 
 Day = Annotated[date, BeforeValidator(iso(date))]
+
+# How far ahead a forecast or a generation may reach (the contract's Limits): its cost grows
+# with the window.
+HORIZON_MAX_YEARS = 3
+
+
+def _within_horizon(value: date) -> date:
+    today = date.today()
+    try:
+        farthest = today.replace(year=today.year + HORIZON_MAX_YEARS)
+    except ValueError:  # 29 February
+        farthest = today.replace(year=today.year + HORIZON_MAX_YEARS, day=28)
+    if value > farthest:
+        raise ValueError(f"must be at most {HORIZON_MAX_YEARS} years ahead ({farthest})")
+    return value
+
+
+HorizonDay = Annotated[Day, AfterValidator(_within_horizon)]
 
 NUL_MESSAGE = "text may not contain NUL characters"
 

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from shared.enums import PLANNERS, ProgramBasis
 from shared.messages.base import Command
-from shared.messages.fields import Day, Id, Version
+from shared.messages.fields import Day, HorizonDay, Id, Version
 
 # A batch may name many programs; bodies stay within the gateway's size limit anyway.
 MAX_IDS = 10_000
@@ -63,7 +63,7 @@ class GenerateOrders(Command):
     long_running = True
     queue = "generacion"
 
-    until: Day
+    until: HorizonDay
     # None: every active program.
     program_ids: list[Id] | None = Field(None, max_length=MAX_IDS)
     dry_run: bool = False

@@ -148,3 +148,25 @@ async def test_a_long_url_gets_the_json_error_body(admin: Api) -> None:
     # Past aiohttp's default request line (8,190 bytes), within the gateway's.
     response = await admin.get("/ot/", q="x" * 20_000)
     assert_error(response, 422, ["query", "q"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("get", "/programas/pronostico/?until=2200-01-01", None, ["query", "until"]),
+        ("post", "/programas/generar/", {"until": "2200-01-01"}, ["body", "until"]),
+    ],
+)
+async def test_a_horizon_beyond_three_years_is_422(
+    admin: Api, method: str, path: str, body: dict[str, Any] | None, loc: list[Any]
+) -> None:
+    refused = await (admin.get(path) if method == "get" else admin.post(path, body))
+    assert_error(refused, 422, loc)
+    # Within the limit the same request is answered.
+    within = "2027-12-31"
+    answered = await (
+        admin.get(f"/programas/pronostico/?until={within}")
+        if method == "get"
+        else admin.post(path, {"until": within, "dry_run": True})
+    )
+    assert answered.status in (200, 202), answered.body

@@ -233,7 +233,7 @@ def _statements(worker: Worker) -> Iterator[list[str]]:
             (
                 "SELECT id, type, data, created_at FROM outbox",
                 "UPDATE outbox SET published_at",
-                "SELECT count(*) AS events",
+                "SELECT count(*) AS events",  # the relay's backlog metric, after each sweep
             )
         ):
             seen.append(statement)

@@ -22,11 +22,13 @@ def wrapped(error: Exception) -> sqlalchemy.exc.DBAPIError:
 
 UNREACHABLE = [
     asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+    asyncpg.CrashShutdownError("terminating connection because of crash of another process"),
     asyncpg.CannotConnectNowError("the database system is shutting down"),
     asyncpg.CannotConnectNowError("the database system is starting up"),
     asyncpg.TooManyConnectionsError("sorry, too many clients already"),
     asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     asyncpg.InterfaceError("connection is closed"),
+    asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
     ConnectionRefusedError(111, "Connect call failed"),
 ]
 LIMITS = [
