@@ -16,20 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import aio_pika
 import aiohttp
-import asyncpg
 
 from shared.demo import LOGINS
 from shared.demo_loader import load_if_empty
-from shared.messaging.topology import delete_topology
-from shared.migrate import upgrade
 from shared.settings import Settings
-from tests.services import ServiceUrls, plain_url, service_urls, with_database
+from tests.services import ServiceUrls, own_run, service_urls
 
 CLI = [sys.executable, "-m", "shared.cli"]
 WORKER_GROUPS = "ordenes,generacion,notificaciones"
@@ -128,32 +123,14 @@ def _schemathesis(base: str, token: str, extra: Sequence[str]) -> int:
 
 
 async def _run(urls: ServiceUrls, extra: Sequence[str]) -> int:
-    run = uuid.uuid4().hex[:10]
-    name = f"mant_api_{run}"
-    admin = await asyncpg.connect(plain_url(urls.database_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    settings = Settings(
-        database_url=with_database(urls.database_url, name),
-        amqp_url=urls.amqp_url,
-        amqp_namespace=f"api_{run}",
-        http_port=_free_port(),
-        _env_file=None,
-    )
-    try:
-        await asyncio.to_thread(upgrade, settings.database_url)
+    async with own_run(urls, "api", http_port=_free_port()) as settings:
         await load_if_empty(settings)
         base = f"http://127.0.0.1:{settings.http_port}/mantenimiento"
-        log = Path(tempfile.gettempdir()) / f"{name}.log"
+        log = Path(tempfile.gettempdir()) / f"{settings.amqp_namespace}.log"
         print(f"gateway and worker log: {log}", flush=True)
         with _processes(settings, log):
             token = await _admin_token(base)
             return await asyncio.to_thread(_schemathesis, base, token, extra)
-    finally:
-        connection = await aio_pika.connect(settings.amqp_url)
-        await delete_topology(await connection.channel(), settings)
-        await connection.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:

@@ -18,10 +18,9 @@ from gateway.app import create_app
 from gateway.keys import PUSH, RPC
 from shared.db.engine import create_engine
 from shared.messaging.topology import delete_topology
-from shared.migrate import upgrade
 from shared.settings import Settings
 from tests.api import Api, Plant
-from tests.services import ServiceUrls, plain_url, service_urls, with_database
+from tests.services import ServiceUrls, own_run, plain_url, service_urls, with_database
 from workers.runner import Worker
 
 
@@ -33,27 +32,8 @@ def services() -> Iterator[ServiceUrls]:
 
 @pytest.fixture(scope="session")
 async def settings(services: ServiceUrls) -> AsyncIterator[Settings]:
-    run = uuid.uuid4().hex[:10]
-    name = f"mant_test_{run}"
-    admin = await asyncpg.connect(plain_url(services.database_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    settings = Settings(
-        database_url=with_database(services.database_url, name),
-        amqp_url=services.amqp_url,
-        amqp_namespace=f"test_{run}",
-        command_timeout_s=5,
-        worker_metrics_port=0,
-        _env_file=None,
-    )
-    try:
-        await asyncio.to_thread(upgrade, settings.database_url)
+    async with own_run(services, "test", command_timeout_s=5, worker_metrics_port=0) as settings:
         yield settings
-    finally:
-        connection = await aio_pika.connect(settings.amqp_url)
-        await delete_topology(await connection.channel(), settings)
-        await connection.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

@@ -6,11 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 import asyncpg
+
+from shared.messaging.topology import delete_topology
+from shared.migrate import upgrade
+from shared.settings import Settings
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -71,3 +77,29 @@ def service_urls() -> Iterator[ServiceUrls]:
             params = mq.get_connection_params()
             amqp_url = f"amqp://guest:guest@{params.host}:{params.port}/"
         yield ServiceUrls(database_url, amqp_url)
+
+
+@contextlib.asynccontextmanager
+async def own_run(urls: ServiceUrls, prefix: str, **overrides: Any) -> AsyncIterator[Settings]:
+    """Settings of a run of its own: a new migrated database and a broker namespace, both
+    removed at the end whatever happens."""
+    run = uuid.uuid4().hex[:10]
+    name = f"mant_{prefix}_{run}"
+    admin = await asyncpg.connect(plain_url(urls.database_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    settings = Settings(
+        database_url=with_database(urls.database_url, name),
+        amqp_url=urls.amqp_url,
+        amqp_namespace=f"{prefix}_{run}",
+        _env_file=None,
+        **overrides,
+    )
+    try:
+        await asyncio.to_thread(upgrade, settings.database_url)
+        yield settings
+    finally:
+        connection = await aio_pika.connect(settings.amqp_url)
+        await delete_topology(await connection.channel(), settings)
+        await connection.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
