@@ -160,6 +160,24 @@ class Run:
                     raise WrongAnswer(f"GET {path}: {answer.status} {await answer.text()}")
                 return await answer.json()
 
+    async def pages(self, path: str, **query: str) -> list[Any]:
+        """Every item of a paginated list as the bench planner, in pages of the largest size,
+        following `Link: rel="next"`; anything but 200 is a wrong answer."""
+        headers = {"Authorization": f"Bearer {self.data.token}"}
+        items: list[Any] = []
+        url: str | None = path
+        params: dict[str, str] | None = {**query, "limit": str(PAGE_MAX)}
+        async with aiohttp.ClientSession(self.base_url, headers=headers) as session:
+            while url is not None:
+                async with session.get(url, params=params) as answer:
+                    if answer.status != 200:
+                        raise WrongAnswer(f"GET {url}: {answer.status} {await answer.text()}")
+                    items += await answer.json()
+                    link = answer.headers.get("Link")
+                url = link.removeprefix("<").partition(">")[0] if link else None
+                params = None  # the next link carries the query
+        return items
+
     async def quiet(self) -> None:
         """Until the service has nothing left in hand (every outbox event relayed, no other
         statement running in the bench database): what one measure set off (events, their
@@ -200,6 +218,8 @@ class Answer:
 
 # How often a command answered 202 is asked for its outcome, and for how long at most.
 POLL_S = 0.1
+# The contract's largest page.
+PAGE_MAX = 500
 COMMAND_WAIT_S = 1800.0
 # The database counts as idle after this many checks in a row, this far apart.
 QUIET_CHECKS = 3

@@ -109,11 +109,20 @@ due AS (
 )
 """
 
+# One page of the groups a generation would create, in generation's order, after the cursor key
+# (due date, program, first asset: unique, as one group per key holds its first asset), and how
+# many groups there are in all (a row even for an empty page).
 _FORECAST = text(
     f"WITH {_PROGRAMS}"
-    " SELECT program_id, due_date, array_agg(asset_id ORDER BY asset_id) AS asset_ids"
-    " FROM due GROUP BY program_id, due_date, group_asset"
-    " ORDER BY due_date, program_id, min(asset_id)"
+    ", grouped AS ("
+    " SELECT program_id, due_date, array_agg(asset_id ORDER BY asset_id) AS asset_ids,"
+    " min(asset_id) AS first_asset FROM due GROUP BY program_id, due_date, group_asset)"
+    " SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM grouped) total"
+    " LEFT JOIN LATERAL (SELECT program_id, due_date, asset_ids FROM grouped"
+    " WHERE CAST(:after_date AS date) IS NULL OR (due_date, program_id, first_asset)"
+    " > (CAST(:after_date AS date), CAST(:after_program AS integer),"
+    " CAST(:after_asset AS integer))"
+    " ORDER BY due_date, program_id, first_asset LIMIT :limit) page ON TRUE"
 )
 
 # Claims the keys first (their primary key decides between concurrent runs; rows are claimed in
@@ -222,12 +231,34 @@ def _horizon_params(horizon: Horizon, tz: str) -> dict[str, Any]:
     }
 
 
+# A forecast item's place in generation's order: (date, program id, first asset id).
+ForecastKey = tuple[date, int, int]
+
+
 async def forecast(
-    conn: AsyncConnection | AsyncSession, horizon: Horizon, tz: str
-) -> list[Forecast]:
-    """The orders a generation over `horizon` would create now, by due date."""
-    rows = await conn.execute(_FORECAST, _horizon_params(horizon, tz))
-    return [Forecast(row.program_id, row.due_date, list(row.asset_ids)) for row in rows]
+    conn: AsyncConnection | AsyncSession,
+    horizon: Horizon,
+    tz: str,
+    *,
+    after: ForecastKey | None = None,
+    limit: int | None = None,
+) -> tuple[list[Forecast], int]:
+    """The orders a generation over `horizon` would create now, by due date: those after the
+    key `after`, at most `limit` (None: all); and how many there are in all."""
+    first_date, program_id, asset_id = after or (None, None, None)
+    params = _horizon_params(horizon, tz) | {
+        "after_date": first_date,
+        "after_program": program_id,
+        "after_asset": asset_id,
+        "limit": limit,
+    }
+    rows = (await conn.execute(_FORECAST, params)).all()
+    items = [
+        Forecast(row.program_id, row.due_date, list(row.asset_ids))
+        for row in rows
+        if row.program_id is not None
+    ]
+    return items, int(rows[0].total)
 
 
 def _write_params(placement: Placement, user_id: int | None) -> dict[str, Any]:

@@ -87,6 +87,18 @@ class Api:
     async def post(self, path: str, json: Any = None, **kwargs: Any) -> Response:
         return await self.request("POST", path, json=json, **kwargs)
 
+    async def pages(self, path: str, **params: Any) -> list[Any]:
+        """Every item of a paginated list, following its `Link: rel="next"` headers."""
+        response = await self.get(path, **params)
+        items: list[Any] = []
+        while True:
+            assert response.status == 200, response.body
+            items += response.body
+            link = response.headers.get("Link")
+            if link is None:
+                return items
+            response = await self.get(link.removeprefix("<").partition(">")[0])
+
 
 async def wait_ready(api: Api, expected: int = 200) -> None:
     """Poll `/health/ready/` until it answers `expected` (a starting process may refuse

@@ -52,7 +52,8 @@ async def _with_next_due(
     by_last = [row.id for row in rows if row.basis == ProgramBasis.ULTIMA_EJECUCION and row.active]
     pending: dict[int, date] = {}
     if by_last:
-        for item in await forecast(conn, Horizon(today, _NO_END, by_last), tz):
+        planned, _ = await forecast(conn, Horizon(today, _NO_END, by_last), tz)
+        for item in planned:
             pending.setdefault(item.program_id, item.date)
     return [
         {

@@ -3,10 +3,10 @@ finish with step results), and notices filed by anyone."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from gateway import calendar, commands, schemas
 from gateway.auth import current_user
@@ -17,38 +17,17 @@ from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import avisos as notice_queries
 from gateway.queries import schedule
 from gateway.queries import work_orders as order_queries
+from gateway.windows import DayWindowQuery
 from shared.enums import PLANNERS
 from shared.errors import NotFound
 from shared.messages.avisos import CreateAviso
-from shared.messages.fields import Day
 from shared.messages.mobile import FinishOrder, StartOrder
 
 routes = web.RouteTableDef()
 
-DEFAULT_DAYS = 7
-MAX_DAYS = 366
-
-
-class ScheduleQuery(BaseModel):
-    """Plant-local days; default today … today + 7."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    start_date: Day | None = None
-    end_date: Day | None = None
-
-    @model_validator(mode="after")
-    def _window(self) -> ScheduleQuery:
-        if self.start_date and self.end_date:
-            if self.end_date < self.start_date:
-                raise ValueError("end_date is before start_date")
-            if (self.end_date - self.start_date).days > MAX_DAYS:
-                raise ValueError(f"the window spans more than {MAX_DAYS} days")
-        return self
-
 
 # The auth middleware reads `token` (on this path only); the field documents it.
-class FeedQuery(ScheduleQuery):
+class FeedQuery(DayWindowQuery):
     token: str | None = Field(
         None,
         max_length=200,
@@ -57,14 +36,11 @@ class FeedQuery(ScheduleQuery):
 
 
 async def _my_orders(
-    request: web.Request, model: type[ScheduleQuery] = ScheduleQuery
+    request: web.Request, model: type[DayWindowQuery] = DayWindowQuery
 ) -> list[schedule.ScheduledOrder]:
     query = parse_query(request, model)
     tz = request.app[SETTINGS].tz
-    start = query.start_date or (
-        query.end_date - timedelta(days=DEFAULT_DAYS) if query.end_date else datetime.now(tz).date()
-    )
-    end = query.end_date or start + timedelta(days=DEFAULT_DAYS)
+    start, end = query.window(datetime.now(tz).date())
     async with request.app[ENGINE].connect() as conn:
         return await schedule.orders(conn, current_user(request).id, start, end, tz)
 
@@ -72,7 +48,7 @@ async def _my_orders(
 @routes.get("/mantenimiento/app/cronograma/")
 @operation(
     "The caller's orders (all but cancelled) by plant-local day of their scheduled start",
-    query=ScheduleQuery,
+    query=DayWindowQuery,
     response=[schemas.ScheduleDay],
 )
 async def schedule_days(request: web.Request) -> web.Response:

@@ -6,17 +6,16 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
 
 from gateway import commands, schemas
-from gateway.http import cached_json, json_response, parse_query, path_id
+from gateway.http import cached_json, parse_query, path_id
 from gateway.keys import ENGINE, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import programs as queries
 from shared.enums import READERS
 from shared.errors import NotFound
-from shared.generation import Horizon, forecast
+from shared.generation import ForecastKey, Horizon, forecast
 from shared.messages.fields import HorizonDay, Id
 from shared.messages.programs import GenerateOrders, GenerateProgramOrder, SaveProgram
 from shared.settings import Settings
@@ -30,9 +29,7 @@ class ProgramQuery(PageQuery):
     routine_id: Id | None = None
 
 
-class ForecastQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class ForecastQuery(PageQuery):
     # None: today + GENERATION_HORIZON_DAYS, what the scheduler generates.
     until: HorizonDay | None = None
     program_ids: CommaList[Id] = ()
@@ -85,17 +82,28 @@ async def program(request: web.Request) -> web.Response:
     "What generar would create up to `until` (default: the scheduler's horizon), by date",
     roles=READERS,
     query=ForecastQuery,
+    paginated=True,
     response=[schemas.ForecastOrder],
 )
 async def forecast_orders(request: web.Request) -> web.Response:
     query = parse_query(request, ForecastQuery)
+    after = decode_cursor(query.cursor, ForecastKey)
     settings = request.app[SETTINGS]
     today = _today(settings)
     until = query.until or today + timedelta(days=settings.generation_horizon_days)
     horizon = Horizon(today, until, list(query.program_ids) or None)
     async with request.app[ENGINE].connect() as conn:
-        planned = await forecast(conn, horizon, settings.plant_tz)
-    return json_response([asdict(item) for item in planned])
+        planned, total = await forecast(
+            conn, horizon, settings.plant_tz, after=after, limit=query.limit + 1
+        )
+    # The key of generation's order (see ForecastKey).
+    return page_response(
+        request,
+        [asdict(item) for item in planned],
+        limit=query.limit,
+        total=total,
+        key=lambda r: (r["date"], r["program_id"], r["asset_ids"][0]),
+    )
 
 
 @routes.post("/mantenimiento/programas/guardar/")

@@ -26,11 +26,9 @@ def days(n: int) -> str:
 
 
 async def forecast(api: Api, until: str, *program_ids: int) -> list[dict[str, Any]]:
-    response = await api.get(
+    return await api.pages(
         "/programas/pronostico/", until=until, program_ids=",".join(map(str, program_ids))
     )
-    assert response.status == 200, response.body
-    return list(response.body)
 
 
 async def generate(api: Api, until: str, *program_ids: int, **extra: Any) -> dict[str, Any]:
@@ -310,6 +308,23 @@ async def test_two_batches_at_once_make_each_order_once(
     )
     assert duplicates == 0
     assert sum([len(await order_keys(plant, p)) for p in programs]) == len(planned)
+
+
+async def test_the_forecast_comes_in_pages_of_generation_order(plant: Plant, planner: Api) -> None:
+    programs = [
+        (await new_program(plant, planner, start=today(), unit="DIA", interval=1, **extra))[1]
+        for extra in ({"one_order_per_asset": True}, {})
+    ]
+    query = {"until": days(9), "program_ids": ",".join(map(str, programs))}
+    whole = await planner.get("/programas/pronostico/", limit=500, **query)
+    assert whole.status == 200 and "Link" not in whole.headers
+    assert len(whole.body) == 20 + 10 and whole.headers["X-Total-Count"] == "30"
+    first = await planner.get("/programas/pronostico/", limit=7, **query)
+    assert len(first.body) == 7 and first.headers["X-Total-Count"] == "30"
+    assert 'rel="next"' in first.headers["Link"]
+    assert await planner.pages("/programas/pronostico/", limit=7, **query) == whole.body
+    bad = await planner.get("/programas/pronostico/", cursor="bm90IGEga2V5", **query)
+    assert bad.status == 422 and error_locs(bad.body) == [["query", "cursor"]]
 
 
 async def test_generation_refusals(plant: Plant, planner: Api, tech: Api) -> None:
