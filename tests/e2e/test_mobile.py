@@ -140,6 +140,13 @@ async def test_schedule_window_is_validated(tech: Api) -> None:
     assert backwards.status == 422
     too_long = await tech.get("/app/cronograma/", start_date="2031-01-01", end_date="2033-01-01")
     assert too_long.status == 422
+    # At most 366 days, both included.
+    longest = await tech.get("/app/cronograma/", start_date="2031-01-01", end_date="2032-01-01")
+    assert longest.status == 200
+    one_more = await tech.get("/app/cronograma/", start_date="2031-01-01", end_date="2032-01-02")
+    assert one_more.status == 422
+    feed = await tech.get("/app/cronograma.ics", start_date="2031-01-01", end_date="2032-01-02")
+    assert feed.status == 422
     assert (await tech.get("/app/cronograma/", start_date="mañana")).status == 422
 
 

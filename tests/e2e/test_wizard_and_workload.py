@@ -175,10 +175,13 @@ async def test_workload(
         {"start_date": "2047-03-15", "end_date": "2047-03-09"},
         {"start_date": "2047-13-01"},
         {"start_date": "2047-01-01", "end_date": "2048-12-31"},
+        {"start_date": "2047-01-01", "end_date": "2048-01-02"},  # 367 days
     ):
         response = await planner.get("/tecnicos/carga/", **bad)
         assert response.status == 422, (bad, response.body)
     assert (await requester.get("/tecnicos/carga/", **window)).status == 403
+    longest = {"start_date": "2047-01-01", "end_date": "2048-01-01"}  # 366 days
+    assert (await planner.get("/tecnicos/carga/", **longest)).status == 200
 
 
 async def test_workload_defaults_to_the_coming_week(plant: Plant, tech: Api) -> None:
