@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from shared.errors import Unavailable
 from shared.settings import Settings
@@ -33,6 +33,9 @@ PASSWORD_JOBS = Counter(
     "mantenimiento_password_jobs",
     "argon2 hashes and verifications: run, or refused after waiting too long for a turn",
     ["outcome"],
+)
+PASSWORD_WAITING = Gauge(
+    "mantenimiento_password_waiting", "Callers waiting for a turn to hash or verify a password"
 )
 
 T = TypeVar("T")
@@ -92,6 +95,7 @@ class PasswordPool:
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
+        PASSWORD_WAITING.inc()
         try:
             async with asyncio.timeout(self._wait_s):
                 await turn
@@ -100,6 +104,7 @@ class PasswordPool:
                 self._release()  # handed a slot just as the wait ended: pass it on
             elif turn in self._waiting:
                 self._waiting.remove(turn)
+                PASSWORD_WAITING.dec()
             if isinstance(exc, TimeoutError):
                 PASSWORD_JOBS.labels("refused").inc()
                 raise Unavailable(
@@ -111,6 +116,7 @@ class PasswordPool:
     def _release(self) -> None:
         while self._waiting:
             turn = self._waiting.pop()  # the newest waiter
+            PASSWORD_WAITING.dec()
             if not turn.done():
                 turn.set_result(None)
                 return
