@@ -1,5 +1,6 @@
-"""Bearer tokens and passwords: tokens are random, stored only as their SHA-256, and expire;
-passwords are argon2 hashes, verified off the event loop."""
+"""Bearer tokens and logins: tokens are random, stored only as their SHA-256, and expire;
+passwords are argon2 hashes, verified in the process's bounded pool (shared/passwords.py) once
+the login limits (gateway/login_limits.py) let the attempt through."""
 
 from __future__ import annotations
 
