@@ -218,3 +218,28 @@ async def test_the_forwarded_address_counts_only_behind_a_trusted_proxy(
     )
     await forget(plant, "username = :username", username=username)
     assert addresses == f"{proxied.address},127.0.0.1"
+
+
+async def test_retry_after_is_when_the_attempt_would_pass(
+    plant: Plant, behind_proxy: Gateway
+) -> None:
+    """With more failures than the limit (attempts that raced past the check), the wait is until
+    enough of them have left the window, not just the oldest."""
+    logins = await behind_proxy()
+    username = await new_user(plant)
+    async with plant.db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO login_failures (username, address, failed_at)"
+                " SELECT :username, CAST(:address AS inet), now() - age * interval '1 second'"
+                " FROM unnest(CAST(:ages AS int[])) age"
+            ),
+            {
+                "username": username,
+                "address": logins.address,
+                "ages": [500, 400, 300, 200, 100, 50],
+            },
+        )
+    # Six failures, limit five: the attempt passes once the one 400 s old has left the window.
+    retry_after = assert_throttled(await logins.attempt(username, PASSWORD), 900)
+    assert 499 <= retry_after <= 500
