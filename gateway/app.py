@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -70,7 +72,11 @@ async def _push(app: web.Application) -> AsyncIterator[None]:
     hub = PushHub(app[SETTINGS], app[ENGINE])
     app[PUSH] = hub
     hub.broker.start()
+    watching = asyncio.create_task(hub.watch_tokens())
     yield
+    watching.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watching
     await hub.broker.close()
 
 

@@ -1,5 +1,6 @@
-"""Bearer tokens and passwords: tokens are random, stored only as their SHA-256, and expire;
-passwords are argon2 hashes, verified off the event loop."""
+"""Bearer tokens and logins: tokens are random, stored only as their SHA-256, and expire;
+passwords are argon2 hashes, verified in the process's bounded pool (shared/passwords.py) once
+the login limits (gateway/login_limits.py) let the attempt through."""
 
 from __future__ import annotations
 
@@ -15,21 +16,18 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway import login_limits
 from gateway.keys import ENGINE, SETTINGS, TOKEN_HASH, USER, AuthUser
 from gateway.queries import driver
+from gateway.queries.tokens import USER_BY_TOKEN
 from shared.enums import Role
 from shared.errors import Forbidden, Unauthorized
-from shared.passwords import verify_password
+from shared.passwords import password_pool
+from shared.settings import Settings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-# Run on every authenticated request: straight through asyncpg (see gateway/queries/driver.py).
-_USER_BY_TOKEN = (
-    "SELECT u.id AS caller_id, u.username AS caller_username, u.full_name AS caller_full_name,"
-    " u.role AS caller_role FROM api_tokens t JOIN users u ON u.id = t.user_id"
-    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active"
-)
 # Marks that the view's own read found its row (its columns may all be NULL).
 _FOUND = "read_found__"
 _NOT_READ = frozenset({"caller_id", "caller_username", "caller_full_name", "caller_role", _FOUND})
@@ -78,11 +76,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = _bearer(request, relative)
     if token is None:
         raise Unauthorized("missing bearer token")
+    request[TOKEN_HASH] = token_hash(token)
     if _checks_token_itself(request):
-        request[TOKEN_HASH] = token_hash(token)
         return await handler(request)
     async with request.app[ENGINE].connect() as conn:
-        row = await driver.fetchrow(conn, _USER_BY_TOKEN, token_hash(token))
+        row = await driver.fetchrow(conn, USER_BY_TOKEN, request[TOKEN_HASH])
     _set_caller(request, row)
     return await handler(request)
 
@@ -106,7 +104,7 @@ def _as_caller(sql: str) -> str:
     check: one row of the caller's columns, then the read's first row (all NULL when none)."""
     shifted = re.sub(r"\$(\d+)", lambda match: f"${int(match[1]) + 1}", sql)
     return (
-        f"SELECT caller.*, found.* FROM ({_USER_BY_TOKEN}) caller"
+        f"SELECT caller.*, found.* FROM ({USER_BY_TOKEN}) caller"
         f" LEFT JOIN LATERAL (SELECT true AS {_FOUND}, r.* FROM ({shifted}) r LIMIT 1) found"
         " ON true"
     )
@@ -141,15 +139,24 @@ def current_user(request: web.Request, *roles: Role) -> AuthUser:
 async def login(
     request: web.Request, username: str, password: str
 ) -> tuple[str, datetime, AuthUser]:
+    """A token for the username and password. Throttled attempts are refused before any password
+    work; an unknown username costs the same statements and the same hash as a wrong password."""
+    settings: Settings = request.app[SETTINGS]
     engine: AsyncEngine = request.app[ENGINE]
+    address = login_limits.client_of(request, settings)
     async with engine.connect() as conn:
+        await login_limits.refuse_if_throttled(conn, settings, username, address)
         row = (await conn.execute(_USER_BY_NAME, {"username": username})).first()
-    if not await verify_password(row.password_hash if row else None, password):
+    # No connection held while waiting for a turn in the pool.
+    if not await password_pool(settings).verify(row.password_hash if row else None, password):
+        async with engine.connect() as conn:
+            await login_limits.record_failure(conn, settings, username, address)
         raise Unauthorized("wrong username or password")
     assert row is not None
     token = secrets.token_urlsafe(32)
-    expires = datetime.now(timezone.utc) + timedelta(hours=request.app[SETTINGS].token_ttl_hours)
+    expires = datetime.now(timezone.utc) + timedelta(hours=settings.token_ttl_hours)
     async with engine.begin() as conn:
+        await login_limits.forget_failures(conn, username)
         await conn.execute(
             _ISSUE, {"hash": token_hash(token), "user_id": row.id, "expires": expires}
         )

@@ -52,7 +52,7 @@ _ERRORS = {
     413: "The body is larger than the limit (MAX_BODY_BYTES)",
     422: "Validation error",
     429: "Too many attempts (see Retry-After)",
-    503: "Database or broker unavailable (see Retry-After)",
+    503: "Database or broker unavailable, or too many password checks at once (see Retry-After)",
 }
 # A numeric path segment (`{id:\\d+}`) is an id of the usual kind unless a body field says more.
 _ID_SCHEMA = TypeAdapter(Id).json_schema()

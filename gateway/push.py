@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.queries import notifications as queries
+from gateway.queries import tokens
 from shared.messages.event_message import decode
 from shared.messages.events import NotificationsCreated
 from shared.messaging.connection import Broker
@@ -32,6 +33,8 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 OPEN_SOCKETS = Gauge("mantenimiento_push_sockets", "Open notification WebSockets")
+# The close code of a socket whose token expired or was revoked (4000-4999: the application's).
+TOKEN_GONE = 4401
 
 
 class PushHub:
@@ -39,6 +42,8 @@ class PushHub:
         self._settings = settings
         self._engine = engine
         self._sockets: defaultdict[int, set[web.WebSocketResponse]] = defaultdict(set)
+        # The hash of the token each socket was opened with.
+        self._tokens: dict[web.WebSocketResponse, str] = {}
         self.queue_name = Names(settings.amqp_namespace)(f"push.{uuid.uuid4().hex}")
         self.broker = Broker(settings, [self._setup])
 
@@ -49,8 +54,9 @@ class PushHub:
         await queue.bind(exchange, routing_key=NotificationsCreated.type)
         await queue.consume(self._on_event, no_ack=True)
 
-    def add(self, user_id: int, socket: web.WebSocketResponse) -> None:
+    def add(self, user_id: int, token_hash: str, socket: web.WebSocketResponse) -> None:
         self._sockets[user_id].add(socket)
+        self._tokens[socket] = token_hash
         OPEN_SOCKETS.inc()
 
     def discard(self, user_id: int, socket: web.WebSocketResponse) -> None:
@@ -58,6 +64,7 @@ class PushHub:
         if sockets is None or socket not in sockets:
             return
         sockets.discard(socket)
+        self._tokens.pop(socket, None)
         if not sockets:
             del self._sockets[user_id]
         OPEN_SOCKETS.dec()
@@ -93,6 +100,32 @@ class PushHub:
             await socket.send_str(frame)
         except ConnectionError:  # closing or gone: its handler discards it
             log.debug("push to a closing socket dropped")
+
+    async def watch_tokens(self) -> None:
+        """Every `WS_TOKEN_CHECK_S`, close the sockets whose token is no longer valid (runs
+        until cancelled; a database outage only skips a round)."""
+        while True:
+            await asyncio.sleep(self._settings.ws_token_check_s)
+            try:
+                await self.close_invalid()
+            except Exception:
+                log.warning("socket tokens not checked", exc_info=True)
+
+    async def close_invalid(self) -> None:
+        """Close (code 4401) the sockets whose token expired or was revoked: one statement checks
+        every open socket's token."""
+        if not self._tokens:
+            return
+        async with self._engine.connect() as conn:
+            invalid = await tokens.invalid_among(conn, set(self._tokens.values()))
+        await asyncio.gather(
+            *(
+                socket.close(code=TOKEN_GONE, message=b"token expired or revoked")
+                for socket, token_hash in list(self._tokens.items())
+                if token_hash in invalid
+            ),
+            return_exceptions=True,
+        )
 
     async def close_sockets(self) -> None:
         """Tell every client the gateway is going away (close code 1001)."""

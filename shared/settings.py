@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import time
 from functools import cached_property
-from typing import Literal
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,20 @@ class Settings(BaseSettings):
     generation_horizon_days: int = Field(30, ge=0, le=3660)
     # Plant-local time of day at which a generated order is scheduled to start.
     generation_start_time: time = time(8)
+    # Logins: failures counted per username and per client address within the window; past
+    # either limit further attempts are refused (429) without checking the password.
+    login_failures_per_user: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_window_s: int = Field(900, ge=1)
+    # Proxies whose X-Forwarded-For hop names the client (IPs or CIDRs, comma-separated);
+    # empty: the header is never trusted and the client is the peer.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # Password hashes and verifications run at once per process (argon2 holds 32 MiB each);
+    # a caller that waited longer than PASSWORD_WAIT_S for its turn gets 503.
+    password_workers: int = Field(2, ge=1)
+    password_wait_s: float = Field(2.0, gt=0)
+    # How often the gateway closes the WebSockets whose token expired or was revoked.
+    ws_token_check_s: float = Field(30.0, gt=0)
 
     @field_validator("plant_tz")
     @classmethod
@@ -52,6 +67,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @cached_property

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway import commands, schemas
 from gateway.auth import current_user
 from gateway.http import json_response, parse_query, path_id
-from gateway.keys import ENGINE, PUSH, SETTINGS
+from gateway.keys import ENGINE, PUSH, SETTINGS, TOKEN_HASH
 from gateway.openapi import operation
 from gateway.queries import notifications as queries
 from shared.messages.fields import BigId
@@ -73,7 +73,8 @@ async def mark_all_read(request: web.Request) -> web.Response:
 @operation(
     "WebSocket: each new notification of the caller, one JSON text frame each (the object of"
     " GET /notificaciones/). Token in Authorization or ?token=. After reconnecting, re-read"
-    " GET /notificaciones/?unread=true: nothing is replayed.",
+    " GET /notificaciones/?unread=true: nothing is replayed. Closed with code 4401 once the"
+    " token expires or is revoked.",
     response=schemas.Notification,
     statuses=(101,),
     errors=(400,),
@@ -83,7 +84,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     socket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
     await socket.prepare(request)
     hub = request.app[PUSH]
-    hub.add(user.id, socket)
+    hub.add(user.id, request[TOKEN_HASH], socket)
     try:
         # Clients have nothing to say; reading answers pings and notices the close.
         async for _ in socket:

@@ -1,6 +1,6 @@
 """Live push: each new notification reaches its user's open WebSockets, on whichever gateway they
-are connected to, and nobody else's; sockets need a token, outlive a broker outage, and are
-closed cleanly when their gateway stops."""
+are connected to, and nobody else's; sockets need a token, are closed (4401) once it expires or
+is revoked, outlive a broker outage, and are closed cleanly when their gateway stops."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from aiohttp.test_utils import TestServer
 from yarl import URL
 
 from gateway import schemas
+from gateway.auth import token_hash
 from gateway.keys import PUSH
+from gateway.push import TOKEN_GONE
 from shared.messages import events
 from shared.settings import Settings
-from tests.api import BASE, Api, Plant
+from tests.api import BASE, PASSWORD, Api, Plant
 from tests.e2e.notification_helpers import WAIT_S, emit, next_frame
 from tests.proxy import TcpProxy
 
@@ -152,3 +154,44 @@ async def test_sockets_outlive_a_broker_outage_and_pushes_resume(
         finally:
             await socket.close()
             await proxy.cut()
+
+
+async def _fresh_login(http: ClientSession, username: str) -> Api:
+    response = await Api(http, None).post(
+        "/auth/token/", {"username": username, "password": PASSWORD}
+    )
+    assert response.status == 200
+    return Api(http, response.body["token"], response.body["user"])
+
+
+async def _closed_for_its_token(socket: ClientWebSocketResponse) -> None:
+    message = await socket.receive(timeout=WAIT_S)
+    assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
+    assert socket.close_code == TOKEN_GONE
+
+
+@pytest.mark.parametrize("ending", ["logout", "expiry"])
+async def test_a_socket_is_closed_once_its_token_is_no_longer_valid(
+    settings: Settings, plant: Plant, tech: Api, gateway_for, ending: str
+) -> None:  # type: ignore[no-untyped-def]
+    _, server = await gateway_for(settings.model_copy(update={"ws_token_check_s": 0.2}))
+    async with ClientSession(base_url=str(server.make_url("/"))) as session:
+        ending_session = await _fresh_login(session, "tech")
+        lasting_session = await _fresh_login(session, "tech")
+        ending_socket = await _connect(session, ending_session, token_in_query=True)
+        lasting_socket = await _connect(session, lasting_session)
+        try:
+            if ending == "logout":
+                assert (await ending_session.post("/auth/logout/")).status == 200
+            else:
+                await plant.scalar(
+                    "UPDATE api_tokens SET expires_at = now() - interval '1 second'"
+                    " WHERE token_hash = :h RETURNING id",
+                    h=token_hash(ending_session.token or ""),
+                )
+            await _closed_for_its_token(ending_socket)
+            # The sweep that closed it saw the other token too, and left its socket open.
+            assert not lasting_socket.closed
+        finally:
+            await ending_socket.close()
+            await lasting_socket.close()

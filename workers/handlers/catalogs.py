@@ -34,7 +34,7 @@ from shared.messages.catalogs import (
     SaveMaintenanceType,
     SaveUser,
 )
-from shared.passwords import hash_password
+from shared.passwords import password_pool
 from workers.dispatcher import Handler
 from workers.references import References, missing_ids, require_existing
 from workers.uow import UnitOfWork
@@ -173,7 +173,7 @@ async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
         raise Conflict("you may not deactivate or demote your own account")
     values = cmd.model_dump(mode="json", include={"username", "full_name", "role", "active"})
     if cmd.password is not None:
-        values["password_hash"] = await hash_password(cmd.password)
+        values["password_hash"] = await password_pool(uow.settings).hash(cmd.password)
     elif cmd.id is None:
         raise Invalid(
             "a new user needs a password",

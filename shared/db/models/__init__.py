@@ -11,7 +11,7 @@ from shared.db.models.catalog import (
     category_maintenance_types,
 )
 from shared.db.models.infra import CommandLog, OutboxEvent
-from shared.db.models.people import ApiToken, Notification, User
+from shared.db.models.people import ApiToken, LoginFailure, Notification, User
 from shared.db.models.planning import (
     Program,
     ProgramGeneration,
@@ -35,6 +35,7 @@ __all__ = [
     "CommandLog",
     "Frequency",
     "Location",
+    "LoginFailure",
     "MaintenanceType",
     "Notification",
     "OutboxEvent",

@@ -1,4 +1,4 @@
-"""Users, their API tokens, and the notifications addressed to them."""
+"""Users, their API tokens and failed logins, and the notifications addressed to them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from sqlalchemy import (
     Index,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
+from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, created_at_column, enum_check
@@ -44,6 +46,23 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the window in which it counts (gateway/login_limits.py)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username", "username", "failed_at"),
+        Index("ix_login_failures_address", "address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(INET)
+    failed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
 
 
 class Notification(Base):
