@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     generation_horizon_days: int = Field(30, ge=0, le=3660)
     # Plant-local time of day at which a generated order is scheduled to start.
     generation_start_time: time = time(8)
+    # The scheduler's daily purge: relayed outbox events (and so the event feed's reach),
+    # finished command-log rows (an Idempotency-Key is honoured this long), read notifications;
+    # each deleted in batches of `retention_batch` rows, one short transaction per batch.
+    outbox_retention_days: int = Field(7, ge=1)
+    command_log_retention_days: int = Field(30, ge=1)
+    notification_retention_days: int = Field(180, ge=1)
+    retention_batch: int = Field(5000, ge=1)
 
     @field_validator("plant_tz")
     @classmethod
