@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db.errors import database_unreachable
 from shared.enums import Role
 from shared.messages.programs import GenerateOrders
 from shared.messaging.connection import Broker
@@ -96,8 +97,15 @@ class Scheduler:
     async def _purge(self) -> None:
         try:
             await retention.purge(self._engine, self._settings, datetime.now(self._settings.tz))
-        except Exception:  # the next run purges what this one left
-            log.exception("the retention purge failed")
+        except Exception as exc:  # the next run purges what this one left
+            if database_unreachable(exc):
+                log.warning("retention purge: database unreachable (%r)", exc)
+            else:
+                log.exception("the retention purge failed")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         self.broker.start()

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -202,3 +203,25 @@ async def test_the_scheduler_purges_when_it_starts(plant: Plant, own_namespace: 
             raise AssertionError("the scheduler never purged the old events")
     finally:
         await scheduler.stop()
+
+
+async def test_a_failed_purge_is_logged_and_leaves_the_scheduler_running(
+    own_namespace: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = own_namespace.model_copy(
+        update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/none"}
+    )
+    engine = create_engine(unreachable, pool_size=1)
+    scheduler = Scheduler(unreachable, engine)
+    scheduler.start()
+    try:
+        for _ in range(int(WAIT_S / 0.05)):
+            if any("retention purge" in record.getMessage() for record in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the failed purge was not logged")
+        assert scheduler.running
+    finally:
+        await scheduler.stop()
+        await engine.dispose()
