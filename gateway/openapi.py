@@ -238,6 +238,10 @@ def _operation(
     if op.roles is not None:
         result["security"] = [{"bearer": []}]
         result["description"] = "Roles: " + ", ".join(role.value for role in op.roles)
+    if op.headers:
+        # Also in the description: documentation pages show it first, the headers folded away.
+        lines = "\n".join(f"- `{name}`: {text}" for name, text in op.headers.items())
+        result["description"] = f"{result.get('description', '')}\n\nAnswer headers:\n{lines}"
     if op.body is not None:
         schema = dict(components[op.body.__name__])
         if op.path_fields:

@@ -111,7 +111,7 @@ async def _rows(plant: Plant, sql: str, **params: Any) -> list[Any]:
 
 async def test_the_feed_headers_are_documented(planner: Api) -> None:
     document = (await planner.get("/openapi.json")).body
-    answer = document["paths"]["/mantenimiento/eventos/"]["get"]["responses"]["200"]
-    assert {"X-Cursor", "X-Feed-Retention-Days", "X-Feed-Oldest", "X-Feed-Missed"} <= set(
-        answer["headers"]
-    )
+    feed = document["paths"]["/mantenimiento/eventos/"]["get"]
+    names = {"X-Cursor", "X-Feed-Retention-Days", "X-Feed-Oldest", "X-Feed-Missed"}
+    assert names <= set(feed["responses"]["200"]["headers"])
+    assert all(f"`{name}`" in feed["description"] for name in names)
