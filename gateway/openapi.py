@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -75,6 +75,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     # The statuses answered with `response` (a WebSocket: 101, each frame being `response`).
     statuses: tuple[int, ...] = (200,)
+    # Headers of the answer besides the pagination ones: name → what it says.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_command(self) -> bool:
@@ -101,6 +103,7 @@ def operation(
     token_in_query: bool = False,
     errors: tuple[int, ...] = (),
     statuses: tuple[int, ...] = (200,),
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[View], View]:
     """Describe a view; `roles=None` marks a public one, otherwise the caller's role is checked
     (by the view itself when `token_in_query`: see `auth.fetch_as_caller`).
@@ -126,6 +129,7 @@ def operation(
         token_in_query,
         errors,
         statuses,
+        headers or {},
     )
 
     def decorate(view: View) -> View:
@@ -234,6 +238,10 @@ def _operation(
     if op.roles is not None:
         result["security"] = [{"bearer": []}]
         result["description"] = "Roles: " + ", ".join(role.value for role in op.roles)
+    if op.headers:
+        # Also in the description: documentation pages show it first, the headers folded away.
+        lines = "\n".join(f"- `{name}`: {text}" for name, text in op.headers.items())
+        result["description"] = f"{result.get('description', '')}\n\nAnswer headers:\n{lines}"
     if op.body is not None:
         schema = dict(components[op.body.__name__])
         if op.path_fields:
@@ -264,9 +272,15 @@ def _operation(
             "description": "The worker's reply is late: follow Location (/comandos/{id}/)",
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Accepted")}}},
         }
+    headers = {
+        name: {"schema": {"type": "string"}, "description": text}
+        for name, text in op.headers.items()
+    }
     if op.paginated:
-        ok["headers"] = {
+        headers |= {
             "X-Total-Count": {"schema": {"type": "integer"}},
             "Link": {"schema": {"type": "string"}, "description": 'rel="next" when more remain'},
         }
+    if headers:
+        ok["headers"] = headers
     return result

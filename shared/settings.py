@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     password_wait_s: float = Field(2.0, gt=0)
     # How often the gateway closes the WebSockets whose token expired or was revoked.
     ws_token_check_s: float = Field(30.0, gt=0)
+    # The scheduler's daily purge: relayed outbox events (and so the event feed's reach),
+    # finished command-log rows (an Idempotency-Key is honoured this long), read notifications;
+    # each deleted in batches of `retention_batch` rows, one short transaction per batch.
+    outbox_retention_days: int = Field(7, ge=1)
+    command_log_retention_days: int = Field(30, ge=1)
+    notification_retention_days: int = Field(180, ge=1)
+    retention_batch: int = Field(5000, ge=1)
 
     @field_validator("plant_tz")
     @classmethod

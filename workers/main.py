@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 
 async def run_worker(settings: Settings, groups: list[str], scheduler: bool = False) -> None:
-    """Serve `groups`; with `scheduler`, also publish the daily generation (workers.scheduler)."""
+    """Serve `groups`; with `scheduler`, also publish the daily generation and purge what is
+    past its retention (workers.scheduler), on the worker's engine."""
     worker = Worker(settings, groups)
-    daily = Scheduler(settings) if scheduler else None
+    daily = Scheduler(settings, worker.engine) if scheduler else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

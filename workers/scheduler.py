@@ -1,5 +1,7 @@
 """The daily generation: publishes `programa.generar` up to today + GENERATION_HORIZON_DAYS when
-it starts and again after every plant-local midnight.
+it starts and again after every plant-local midnight; after each publication, the retention
+purge (workers.retention) runs beside the loop, so it never delays generation, and a purge that
+fails is logged and tried again at the next run.
 
 Safe to run more than once: every scheduler derives the same command id for a day (uuid5 of the
 broker namespace and the date), so a second publication is a replay of the first (see the command
@@ -15,13 +17,16 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db.errors import database_unreachable
 from shared.enums import Role
 from shared.messages.programs import GenerateOrders
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import COMMANDS, declare_topology
 from shared.settings import Settings
+from workers import retention
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,12 @@ def seconds_until_next_run(now: datetime) -> float:
 
 
 class Scheduler:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
         self._settings = settings
+        self._engine = engine
         self._exchange: AbstractExchange | None = None
         self._task: asyncio.Task[None] | None = None
+        self._purging: asyncio.Task[None] | None = None
         self.broker = Broker(settings, [self._setup])
 
     async def _setup(self, connection: AbstractRobustConnection) -> None:
@@ -83,14 +90,30 @@ class Scheduler:
                 log.exception("could not publish the daily generation")
                 await asyncio.sleep(RETRY_S)
                 continue
+            if self._purging is None or self._purging.done():
+                self._purging = asyncio.create_task(self._purge(), name="retention")
             await asyncio.sleep(seconds_until_next_run(datetime.now(self._settings.tz)))
+
+    async def _purge(self) -> None:
+        try:
+            await retention.purge(self._engine, self._settings, datetime.now(self._settings.tz))
+        except Exception as exc:  # the next run purges what this one left
+            if database_unreachable(exc):
+                log.warning("retention purge: database unreachable (%r)", exc)
+            else:
+                log.exception("the retention purge failed")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         self.broker.start()
         self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._purging):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.broker.close()

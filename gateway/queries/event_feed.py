@@ -8,10 +8,15 @@ below that horizon has ended, and any event written later belongs to a transacti
 it sorts after every event already served. A transaction's events stay together, in the order
 they were written. The price: the feed waits for the oldest running transaction of the database
 server, so a long transaction delays it (never reorders or loses it).
+
+Retention deletes events (workers.retention); a trigger keeps, in `outbox_horizon`, the position
+of the last event ever deleted, so a cursor before it has missed events (`Horizon.missed`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +38,34 @@ _PAGE = text(
      LIMIT :limit
     """
 )
+
+# The oldest event held is the first in feed order (the `ix_outbox_feed` index's first entry).
+_HORIZON = text(
+    """
+    SELECT h.xact_id, h.outbox_id, oldest.id AS oldest_id, oldest.created_at AS oldest_at
+      FROM outbox_horizon h
+      LEFT JOIN LATERAL (SELECT id, created_at FROM outbox ORDER BY xact_id, id LIMIT 1) AS oldest
+        ON true
+    """
+)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far back the feed reaches: the last event deleted, and the oldest still held."""
+
+    deleted: Position
+    oldest: tuple[int, datetime] | None
+
+    def missed(self, after: Position) -> bool:
+        """Whether events after `after` were deleted: a reader there must resync."""
+        return after < self.deleted
+
+
+async def horizon(conn: AsyncConnection) -> Horizon:
+    row = (await conn.execute(_HORIZON)).one()
+    oldest = None if row.oldest_id is None else (row.oldest_id, row.oldest_at)
+    return Horizon((row.xact_id, row.outbox_id), oldest)
 
 
 async def page(

@@ -36,7 +36,7 @@ async def test_two_schedulers_generate_the_horizon_once(
     # Two workers of the generation group, and two schedulers publishing the same day.
     for _ in range(2):
         await worker_for(settings, ("generacion",))
-    schedulers = [Scheduler(settings) for _ in range(2)]
+    schedulers = [Scheduler(settings, plant.db) for _ in range(2)]
     try:
         for scheduler in schedulers:
             scheduler.start()

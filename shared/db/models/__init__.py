@@ -10,7 +10,7 @@ from shared.db.models.catalog import (
     MaintenanceType,
     category_maintenance_types,
 )
-from shared.db.models.infra import CommandLog, OutboxEvent
+from shared.db.models.infra import CommandLog, OutboxEvent, OutboxHorizon
 from shared.db.models.people import ApiToken, LoginFailure, Notification, User
 from shared.db.models.planning import (
     Program,
@@ -39,6 +39,7 @@ __all__ = [
     "MaintenanceType",
     "Notification",
     "OutboxEvent",
+    "OutboxHorizon",
     "Program",
     "ProgramGeneration",
     "Routine",

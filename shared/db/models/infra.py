@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +32,11 @@ class CommandLog(Base):
     """
 
     __tablename__ = "command_log"
-    __table_args__ = (enum_check("status", CommandStatus),)
+    __table_args__ = (
+        enum_check("status", CommandStatus),
+        # The retention purge's scan, oldest finished first (`pending` rows have none).
+        Index("ix_command_log_finished", "finished_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -42,6 +56,8 @@ class OutboxEvent(Base):
     __table_args__ = (
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
         Index("ix_outbox_feed", "xact_id", "id"),
+        # The retention purge's scan, oldest relayed first (unsent rows have none).
+        Index("ix_outbox_published", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -55,3 +71,16 @@ class OutboxEvent(Base):
     xact_id: Mapped[int] = mapped_column(
         BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint")
     )
+
+
+class OutboxHorizon(Base):
+    """One row: the feed position (xact_id, id) of the last outbox event ever deleted, moved by
+    a trigger on every DELETE from the outbox (migration 0005). A feed cursor before it has
+    missed events."""
+
+    __tablename__ = "outbox_horizon"
+    __table_args__ = (CheckConstraint("single", name="single"),)
+
+    single: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    xact_id: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    outbox_id: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

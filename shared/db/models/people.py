@@ -72,6 +72,8 @@ class Notification(Base):
         # One notification per user and outbox event: a redelivered event adds nothing.
         UniqueConstraint("event_id", "user_id"),
         Index("ix_notifications_user_newest", "user_id", text("id DESC")),
+        # The retention purge's scan: read notifications, oldest first.
+        Index("ix_notifications_read_created", "created_at", postgresql_where=text("read")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
