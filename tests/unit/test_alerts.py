@@ -1,0 +1,99 @@
+"""deploy/prometheus: the alert rules and the scrape config are valid for Prometheus, each alert
+fires and stays quiet as its promtool unit tests say, and every metric an alert reads is one the
+service exports (a misspelt name would make an alert that can never fire).
+
+promtool ships with Debian's `prometheus` package (`.ci/run` installs it). Where it is missing
+the promtool tests are skipped, saying so; with REQUIRE_PROMTOOL=1 (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import REGISTRY
+
+from tests.unit.container_files import ROOT
+
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+ALERTS = PROMETHEUS / "alerts.yml"
+ALERTS_TEST = PROMETHEUS / "alerts_test.yml"
+CONFIG = PROMETHEUS / "prometheus.yml"
+# The modules that declare the service's metrics (the gateway's and the workers').
+METRIC_MODULES = (
+    "gateway.middlewares",
+    "gateway.push",
+    "gateway.routes.ops",
+    "shared.db.engine",
+    "workers.metrics",
+)
+
+PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None and os.environ.get("REQUIRE_PROMTOOL") != "1",
+    reason="no promtool installed (apt-get install prometheus)",
+)
+# Sample names a family of each type exposes, besides its own name for gauges.
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+
+
+def promtool(*args: str | Path) -> str:
+    assert PROMTOOL is not None, "REQUIRE_PROMTOOL=1 but no promtool (apt-get install prometheus)"
+    done = subprocess.run(
+        [PROMTOOL, *map(str, args)], capture_output=True, text=True, timeout=60, cwd=PROMETHEUS
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(ALERTS.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"] if "alert" in rule]
+
+
+def exported_samples() -> set[str]:
+    """Every sample name the service's metrics can expose, observed yet or not."""
+    for module in METRIC_MODULES:
+        importlib.import_module(module)
+    return {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        for suffix in SUFFIXES.get(family.type, ("",))
+    }
+
+
+@needs_promtool
+def test_the_rules_are_valid() -> None:
+    assert f"SUCCESS: {len(alert_rules())} rules found" in promtool("check", "rules", ALERTS)
+
+
+@needs_promtool
+def test_each_alert_fires_and_stays_quiet_as_its_unit_tests_say() -> None:
+    assert "SUCCESS" in promtool("test", "rules", ALERTS_TEST)
+
+
+@needs_promtool
+def test_the_scrape_config_is_valid_and_loads_the_alerts() -> None:
+    assert "1 rule files found" in promtool("check", "config", CONFIG)
+
+
+def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
+    cases: dict[str, set[bool]] = {}
+    for test in yaml.safe_load(ALERTS_TEST.read_text())["tests"]:
+        for case in test.get("alert_rule_test", []):
+            cases.setdefault(case["alertname"], set()).add(bool(case["exp_alerts"]))
+    assert {rule["alert"]: {True, False} for rule in alert_rules()} == cases
+
+
+def test_the_alerts_read_metrics_the_service_exports() -> None:
+    exported = exported_samples()
+    for rule in alert_rules():
+        ours = set(re.findall(r"\bmantenimiento_\w+", rule["expr"]))
+        assert ours <= exported, (rule["alert"], ours - exported)
