@@ -1,6 +1,7 @@
 """deploy/prometheus: the alert rules and the scrape config are valid for Prometheus, each alert
-fires and stays quiet as its promtool unit tests say, and every metric an alert reads is one the
-service exports (a misspelt name would make an alert that can never fire).
+fires and stays quiet as its promtool unit tests say, every metric an alert reads is one the
+service exports (a misspelt name would make an alert that can never fire), and the README names
+every alert and metric.
 
 promtool ships with Debian's `prometheus` package (`.ci/run` installs it). Where it is missing
 the promtool tests are skipped, saying so; with REQUIRE_PROMTOOL=1 (CI) they fail instead.
@@ -33,6 +34,7 @@ METRIC_MODULES = (
     "gateway.routes.ops",
     "shared.db.engine",
     "workers.metrics",
+    "workers.external_avisos",
 )
 
 PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool")
@@ -58,14 +60,23 @@ def alert_rules() -> list[dict[str, Any]]:
     return [rule for group in groups for rule in group["rules"] if "alert" in rule]
 
 
-def exported_samples() -> set[str]:
-    """Every sample name the service's metrics can expose, observed yet or not."""
+def service_metrics() -> dict[str, str]:
+    """The service's metric families: name (a counter's with `_total`) → type."""
     for module in METRIC_MODULES:
         importlib.import_module(module)
     return {
-        family.name + suffix
+        family.name + ("_total" if family.type == "counter" else ""): family.type
         for family in REGISTRY.collect()
-        for suffix in SUFFIXES.get(family.type, ("",))
+        if family.name.startswith("mantenimiento_")
+    }
+
+
+def exported_samples() -> set[str]:
+    """Every sample name the service's metrics can expose, observed yet or not."""
+    return {
+        name.removesuffix("_total") + suffix
+        for name, kind in service_metrics().items()
+        for suffix in SUFFIXES.get(kind, ("",))
     }
 
 
@@ -97,3 +108,10 @@ def test_the_alerts_read_metrics_the_service_exports() -> None:
     for rule in alert_rules():
         ours = set(re.findall(r"\bmantenimiento_\w+", rule["expr"]))
         assert ours <= exported, (rule["alert"], ours - exported)
+
+
+def test_the_readme_names_every_alert_and_metric() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [rule["alert"] for rule in alert_rules() if f"`{rule['alert']}`" not in readme]
+    missing += [name for name in service_metrics() if f"`{name}`" not in readme]
+    assert not missing, f"README.md's Operating it lacks {missing}"
