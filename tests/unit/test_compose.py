@@ -272,3 +272,29 @@ def test_prometheus_scrapes_the_compose_services_on_their_ports() -> None:
     for name in workers["names"]:
         assert environment(every[name])["WORKER_METRICS_PORT"] == str(workers["port"]), name
     assert jobs["rabbitmq"]["static_configs"][0]["targets"] == ["rabbitmq:15692"]
+
+
+def test_every_bind_mount_is_a_file_of_the_repository() -> None:
+    for name, spec in services().items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
+def test_grafana_reads_the_compose_prometheus() -> None:
+    every = services()
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    url = urlsplit(source["url"])
+    published = {mapping.rsplit(":", 1)[-1] for mapping in every["prometheus"]["ports"]}
+    assert url.hostname == "prometheus" and str(url.port) in published
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "mantenimiento.yml").read_text())[
+        "providers"
+    ]
+    dashboards = provider["options"]["path"]
+    assert any(
+        volume.split(":")[1].startswith(dashboards) for volume in every["grafana"]["volumes"]
+    )

@@ -1,7 +1,7 @@
-"""deploy/prometheus: the alert rules and the scrape config are valid for Prometheus, each alert
-fires and stays quiet as its promtool unit tests say, every metric an alert reads is one the
-service exports (a misspelt name would make an alert that can never fire), and the README names
-every alert and metric.
+"""deploy/: the alert rules, the scrape config and the Grafana dashboard's queries are valid for
+Prometheus, each alert fires and stays quiet as its promtool unit tests say, every metric an alert
+or a panel reads is one the service exports (a misspelt name would make an alert that can never
+fire), the dashboard shows what the alerts watch, and the README names every alert and metric.
 
 promtool ships with Debian's `prometheus` package (`.ci/run` installs it). Where it is missing
 the promtool tests are skipped, saying so; with REQUIRE_PROMTOOL=1 (CI) they fail instead.
@@ -10,6 +10,7 @@ the promtool tests are skipped, saying so; with REQUIRE_PROMTOOL=1 (CI) they fai
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ PROMETHEUS = ROOT / "deploy" / "prometheus"
 ALERTS = PROMETHEUS / "alerts.yml"
 ALERTS_TEST = PROMETHEUS / "alerts_test.yml"
 CONFIG = PROMETHEUS / "prometheus.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "mantenimiento.json"
 # The modules that declare the service's metrics (the gateway's and the workers').
 METRIC_MODULES = (
     "gateway.middlewares",
@@ -58,6 +60,23 @@ def promtool(*args: str | Path) -> str:
 def alert_rules() -> list[dict[str, Any]]:
     groups = yaml.safe_load(ALERTS.read_text())["groups"]
     return [rule for group in groups for rule in group["rules"] if "alert" in rule]
+
+
+def dashboard_panels() -> list[dict[str, Any]]:
+    return [panel for panel in json.loads(DASHBOARD.read_text())["panels"] if "targets" in panel]
+
+
+def dashboard_queries() -> dict[str, str]:
+    """Each panel query's expression, by a recording rule's name for it."""
+    return {
+        f"dashboard_panel_{panel['id']}_{target['refId']}": target["expr"]
+        for panel in dashboard_panels()
+        for target in panel["targets"]
+    }
+
+
+def our_metrics(expr: str) -> set[str]:
+    return set(re.findall(r"\bmantenimiento_\w+", expr))
 
 
 def service_metrics() -> dict[str, str]:
@@ -106,8 +125,31 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
 def test_the_alerts_read_metrics_the_service_exports() -> None:
     exported = exported_samples()
     for rule in alert_rules():
-        ours = set(re.findall(r"\bmantenimiento_\w+", rule["expr"]))
+        ours = our_metrics(rule["expr"])
         assert ours <= exported, (rule["alert"], ours - exported)
+
+
+@needs_promtool
+def test_the_dashboard_queries_parse(tmp_path: Path) -> None:
+    # promtool parses PromQL in rules only: one recording rule per panel query.
+    rules = [{"record": name, "expr": expr} for name, expr in dashboard_queries().items()]
+    path = tmp_path / "dashboard_rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    assert f"SUCCESS: {len(rules)} rules found" in promtool("check", "rules", path)
+
+
+def test_the_dashboard_reads_metrics_the_service_exports_and_what_the_alerts_watch() -> None:
+    panels = dashboard_panels()
+    assert len({panel["id"] for panel in panels}) == len(panels)
+    # Every panel asks the data source chosen in the dashboard's variable.
+    assert {panel["datasource"]["uid"] for panel in panels} == {"${datasource}"}
+    exported = exported_samples()
+    for name, expr in dashboard_queries().items():
+        assert our_metrics(expr) <= exported, (name, our_metrics(expr) - exported)
+    shown = " ".join(dashboard_queries().values())
+    for rule in alert_rules():
+        watched = our_metrics(rule["expr"]) or set(re.findall(r"\brabbitmq_\w+", rule["expr"]))
+        assert watched and all(metric in shown for metric in watched), rule["alert"]
 
 
 def test_the_readme_names_every_alert_and_metric() -> None:
