@@ -111,6 +111,9 @@ class Worker:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         # Consumer tag → consumer group, to say where a dead letter came from.
         self._group_of: dict[str, str] = {}
+        # Each group's count starts at 0 on /metrics, so its first dead letter is an increase.
+        for group in self._groups:
+            DEAD_LETTERED.labels(group)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._relay_task: asyncio.Task[None] | None = None
         self._stopped = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from sqlalchemy import text
 
 from gateway import schemas
@@ -16,6 +16,15 @@ from gateway.openapi import operation
 routes = web.RouteTableDef()
 
 READY_TIMEOUT_S = 2.0
+READY_CHECKS = ("database", "broker")
+READINESS_FAILURES = Counter(
+    "mantenimiento_readiness_failures_total",
+    "Readiness probes that found a dependency unreachable, by check",
+    ["check"],
+)
+# Every series exists from the start at 0, so the first failure is an increase an alert sees.
+for _check in READY_CHECKS:
+    READINESS_FAILURES.labels(_check)
 
 
 @routes.get("/mantenimiento/health/")
@@ -43,6 +52,9 @@ async def _database_answers(request: web.Request) -> bool:
 )
 async def ready(request: web.Request) -> web.Response:
     checks = {"database": await _database_answers(request), "broker": request.app[RPC].broker.ready}
+    for check, passed in checks.items():
+        if not passed:
+            READINESS_FAILURES.labels(check).inc()
     ok = all(checks.values())
     return json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks},

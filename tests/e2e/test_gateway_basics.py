@@ -8,6 +8,7 @@ import asyncio
 from aiohttp import ClientSession
 
 from tests.api import Api, Plant
+from tests.metrics import scrape
 
 
 async def test_request_id_is_echoed_or_made(planner: Api) -> None:
@@ -26,12 +27,27 @@ async def test_unknown_paths_and_methods_answer_the_error_body(planner: Api) -> 
     assert "GET" in wrong.headers["Allow"]
 
 
-async def test_gateway_metrics_count_requests(http: ClientSession, planner: Api) -> None:
+async def test_gateway_metrics_parse_and_carry_their_labels(
+    http: ClientSession, planner: Api
+) -> None:
+    await planner.get("/ot/")  # the series exists from here on
+    before = await scrape(http)
     await planner.get("/ot/")
-    async with http.get("/metrics") as response:
-        assert response.status == 200
-        text = await response.text()
-    assert 'route="/mantenimiento/ot/",status="200"' in text
+    metrics = await scrape(http)
+    served = {"method": "GET", "route": "/mantenimiento/ot/", "status": "200"}
+    count = "mantenimiento_http_request_seconds_count"
+    assert metrics.value(count, **served) == before.value(count, **served) + 1
+    assert metrics.type_of("mantenimiento_http_request_seconds") == "histogram"
+    assert metrics.label_names("mantenimiento_http_request_seconds_bucket") == {*served, "le"}
+    assert metrics.type_of("mantenimiento_push_sockets") == "gauge"
+    assert metrics.value("mantenimiento_push_sockets") >= 0
+    pool_size = metrics.value("mantenimiento_db_pool_size")
+    assert 0 <= metrics.value("mantenimiento_db_pool_in_use") <= pool_size
+    # Both readiness checks have their series before any failure (the alert needs a 0 first).
+    assert metrics.type_of("mantenimiento_readiness_failures") == "counter"
+    assert metrics.label_names("mantenimiento_readiness_failures_total") == {"check"}
+    for check in ("database", "broker"):
+        assert metrics.value("mantenimiento_readiness_failures_total", check=check) >= 0
 
 
 async def test_concurrent_updates_of_one_order_are_serialised(plant: Plant, planner: Api) -> None:

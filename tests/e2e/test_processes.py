@@ -7,12 +7,16 @@ import os
 import signal
 import socket
 import sys
+import uuid
+from collections.abc import Callable
 
 import aio_pika
 from aiohttp import ClientSession
 
+from shared.messaging.topology import COMMANDS, declare_topology
 from shared.settings import Settings
 from tests.api import Api, Plant, wait_ready
+from tests.metrics import Scrape, scrape
 
 CLI = [sys.executable, "-m", "shared.cli"]
 
@@ -167,10 +171,33 @@ async def test_worker_exits_when_the_topology_cannot_be_declared(own_namespace: 
     assert b"broker set-up failed" in err
 
 
-async def test_worker_serves_metrics(
+async def _publish_without_sender(settings: Settings) -> None:
+    """A command message missing its sender's headers: the worker dead-letters it."""
+    connection = await aio_pika.connect(settings.amqp_url)
+    channel = await connection.channel()
+    topology = await declare_topology(channel, settings)
+    await topology.exchanges[COMMANDS].publish(
+        aio_pika.Message(b"{}", message_id=str(uuid.uuid4()), type="ot.actualizar"),
+        "ot.actualizar",
+    )
+    await connection.close()
+
+
+async def _scrape_until(http: ClientSession, url: str, done: Callable[[Scrape], bool]) -> Scrape:
+    """Scrape until `done` holds (the worker counts a dead letter as it rejects it)."""
+    for _ in range(100):
+        metrics = await scrape(http, url)
+        if done(metrics):
+            return metrics
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never showed what was expected")
+
+
+async def test_worker_metrics_after_a_command_and_a_dead_letter(
     own_namespace: Settings, plant: Plant, planner: Api, gateway_for
 ) -> None:  # type: ignore[no-untyped-def]
     metrics_port = free_port()
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
     worker = await asyncio.create_subprocess_exec(
         *CLI,
         "worker",
@@ -183,12 +210,32 @@ async def test_worker_serves_metrics(
         order = await plant.work_order()
         response = await api.post(f"/ot/{order}/actualizar/", {"notes": "medida"})
         assert response.status == 200, response.body
-        async with (
-            ClientSession() as session,
-            session.get(f"http://127.0.0.1:{metrics_port}/metrics") as metrics,
-        ):
-            text = await metrics.text()
-        assert 'mantenimiento_commands_total{http_status="200",kind="ot.actualizar"}' in text
+        async with ClientSession() as http:
+            metrics = await scrape(http, url)
+            answered = {"kind": "ot.actualizar", "http_status": "200"}
+            assert metrics.value("mantenimiento_commands_total", **answered) == 1
+            success = {"kind": "ot.actualizar", "outcome": "success"}
+            assert metrics.value("mantenimiento_command_seconds_count", **success) == 1
+            assert metrics.label_names("mantenimiento_command_seconds_bucket") == {
+                "kind",
+                "outcome",
+                "le",
+            }
+            # The outbox is the database's: any worker's relay may have published the event.
+            assert metrics.type_of("mantenimiento_outbox_relay_lag_seconds") == "histogram"
+            assert metrics.value("mantenimiento_outbox_relay_lag_seconds_count") >= 0
+            assert metrics.value("mantenimiento_outbox_backlog") >= 0
+            assert metrics.value("mantenimiento_outbox_oldest_age_seconds") >= 0
+            pool_size = metrics.value("mantenimiento_db_pool_size")
+            assert 0 <= metrics.value("mantenimiento_db_pool_in_use") <= pool_size
+            # The consumed group's dead letters count from 0, then count each one.
+            dead = "mantenimiento_dead_lettered_total"
+            assert metrics.label_names(dead) == {"queue"}
+            assert metrics.value(dead, queue="ordenes") == 0
+            await _publish_without_sender(own_namespace)
+            await _scrape_until(http, url, lambda m: m.value(dead, queue="ordenes") == 1)
+            # A worker serves its own figures, not the gateway's.
+            assert "mantenimiento_http_request_seconds" not in metrics.families
     finally:
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(worker.wait(), 15) == 0

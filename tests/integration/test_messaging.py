@@ -15,8 +15,14 @@ from shared.messages import Reply
 from shared.messaging.topology import COMMANDS, Names, declare_topology
 from shared.settings import Settings
 from tests.api import Api, Plant, wait_ready
+from tests.metrics import Scrape, scrape
 from tests.proxy import TcpProxy
 from workers.runner import Worker
+
+
+def failures(metrics: Scrape, check: str) -> float:
+    """Readiness probes the gateway has counted as failed on `check`."""
+    return metrics.value("mantenimiento_readiness_failures_total", check=check)
 
 
 async def order_state(plant: Plant, order: int) -> tuple[str, int, int]:
@@ -131,8 +137,13 @@ async def test_broker_down_is_503_quickly_and_the_gateway_recovers(
     order = await plant.work_order()
     assert (await api.post(f"/ot/{order}/actualizar/", {"notes": "antes"})).status == 200
 
+    before = await scrape(api.http)
     await proxy.cut()
     await wait_ready(api, expected=503)
+    # Each probe that found the broker gone is counted, under its check only.
+    after = await scrape(api.http)
+    assert failures(after, "broker") > failures(before, "broker")
+    assert failures(after, "database") == failures(before, "database")
     started = time.perf_counter()
     down = await api.post(f"/ot/{order}/actualizar/", {"notes": "durante"})
     assert down.status == 503 and down.headers["Retry-After"]
@@ -167,7 +178,10 @@ async def test_database_down_is_503_and_the_gateway_recovers(
         assert down.status == 503, down.body
         assert down.body["status"] == "error" and down.headers["Retry-After"]
     assert time.perf_counter() - started < 5.0
+    before = await scrape(api.http)
     assert (await api.get("/health/ready/")).status == 503
+    after = await scrape(api.http)
+    assert failures(after, "database") == failures(before, "database") + 1
 
     await proxy.restore()
     for _ in range(20):

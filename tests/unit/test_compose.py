@@ -26,6 +26,7 @@ from tests.unit.container_files import (
 from workers.runner import WORKER_GROUPS, validate_groups
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 
 INFRASTRUCTURE = ("postgres", "rabbitmq")
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -254,3 +255,46 @@ def test_the_commands_in_the_comments_exist() -> None:
             assert sub in COMMANDS, f"{path.name} mentions `mantenimiento {sub}`"
     for service in re.findall(r"docker compose run (?:--\S+ )*([\w-]+)", text):
         assert service in services(), f"a comment runs {service!r}, which does not exist"
+
+
+def test_prometheus_scrapes_the_compose_services_on_their_ports() -> None:
+    every = services()
+    mounted = {volume.split(":")[0] for volume in every["prometheus"]["volumes"]}
+    assert "./deploy/prometheus" in mounted
+    jobs = {
+        job["job_name"]: job
+        for job in yaml.safe_load(PROMETHEUS_CONFIG.read_text())["scrape_configs"]
+    }
+    gateway_port = dockerfile_env(final_stage())["HTTP_PORT"]
+    assert jobs["gateway"]["static_configs"][0]["targets"] == [f"gateway:{gateway_port}"]
+    (workers,) = jobs["workers"]["dns_sd_configs"]
+    assert set(workers["names"]) == {worker_service(group) for group in WORKER_GROUPS}
+    for name in workers["names"]:
+        assert environment(every[name])["WORKER_METRICS_PORT"] == str(workers["port"]), name
+    assert jobs["rabbitmq"]["static_configs"][0]["targets"] == ["rabbitmq:15692"]
+
+
+def test_every_bind_mount_is_a_file_of_the_repository() -> None:
+    for name, spec in services().items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
+def test_grafana_reads_the_compose_prometheus() -> None:
+    every = services()
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    url = urlsplit(source["url"])
+    published = {mapping.rsplit(":", 1)[-1] for mapping in every["prometheus"]["ports"]}
+    assert url.hostname == "prometheus" and str(url.port) in published
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "mantenimiento.yml").read_text())[
+        "providers"
+    ]
+    dashboards = provider["options"]["path"]
+    assert any(
+        volume.split(":")[1].startswith(dashboards) for volume in every["grafana"]["volumes"]
+    )
