@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/mantenimiento"
+    # One URL, or the URLs of a cluster's nodes separated by commas (see `amqp_urls`).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Replicas of each quorum queue when it is first declared; unset: one per node of AMQP_URL.
+    amqp_quorum_size: int | None = Field(None, ge=1)
     # Prefix of every exchange and queue name; tests use their own to stay isolated.
     amqp_namespace: str = "mantenimiento"
     http_host: str = "127.0.0.1"
@@ -86,3 +89,12 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.plant_tz)
+
+    @property
+    def amqp_urls(self) -> list[str]:
+        """The broker's nodes, in the order they are tried first."""
+        return [url.strip() for url in self.amqp_url.split(",") if url.strip()]
+
+    @property
+    def quorum_size(self) -> int:
+        return self.amqp_quorum_size or len(self.amqp_urls)

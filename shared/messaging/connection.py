@@ -1,5 +1,6 @@
 """One robust broker connection per process, opened in the background so that a process started
-while RabbitMQ is down comes up anyway and connects when the broker returns."""
+while RabbitMQ is down comes up anyway and connects when the broker returns; with several nodes
+in AMQP_URL, to whichever node answers (see `ClusterConnection`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
+from shared.messaging.nodes import ClusterConnection
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,29 +54,35 @@ class Broker:
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_until_up(), name="broker-connect")
 
-    async def _connect_until_up(self) -> None:
+    async def _first_connection(self) -> ClusterConnection:
         delay = 0.2
+        nodes = self._settings.amqp_urls
+        first = 0
         while True:
+            connection = ClusterConnection(
+                nodes[first:] + nodes[:first], reconnect_interval=RECONNECT_INTERVAL_S
+            )
+            # The next try starts at the next node: one that is down is not retried first.
+            first = (first + 1) % len(nodes)
             try:
-                self._connection = await aio_pika.connect_robust(
-                    self._settings.amqp_url,
-                    timeout=self._settings.publish_timeout_s,
-                    reconnect_interval=RECONNECT_INTERVAL_S,
-                )
-                break
+                await connection.connect(timeout=self._settings.publish_timeout_s)
+                return connection
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
                 log.warning("broker unreachable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _connect_until_up(self) -> None:
+        self._connection = connection = await self._first_connection()
         try:
             for callback in self._on_connect:
-                await callback(self._connection)
+                await callback(connection)
         except Exception:
             log.critical("broker set-up failed", exc_info=True)
             self.failed.set()
             return
-        self._connection.close_callbacks.add(self._lost)
-        self._connection.reconnect_callbacks.add(self._restore_done)
+        connection.close_callbacks.add(self._lost)
+        connection.reconnect_callbacks.add(self._restore_done)
         self._restored = True
         self.started.set()
         log.info("broker connected")

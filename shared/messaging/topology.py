@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+from pamqp.common import FieldTable
 
 from shared.messages import commands_by_queue
 from shared.settings import Settings
@@ -81,18 +82,23 @@ async def declare_topology(channel: AbstractChannel, settings: Settings) -> Topo
             names(DEAD_LETTERS), aio_pika.ExchangeType.DIRECT, durable=True
         ),
     }
+    # On a cluster every queue is replicated to that many nodes: a publisher confirm then means
+    # "written to a majority of them". Only the first declaration places the replicas.
+    quorum: FieldTable = {"x-queue-type": "quorum"}
+    if settings.quorum_size > 1:
+        quorum["x-quorum-initial-group-size"] = settings.quorum_size
     queues: dict[str, AbstractQueue] = {}
     for group, spec in queue_specs().items():
         queue_name = names(spec.queue)
         dead = await channel.declare_queue(
-            names(spec.dead_letter_queue), durable=True, arguments={"x-queue-type": "quorum"}
+            names(spec.dead_letter_queue), durable=True, arguments=quorum
         )
         await dead.bind(exchanges[DEAD_LETTERS], routing_key=queue_name)
         queue = await channel.declare_queue(
             queue_name,
             durable=True,
             arguments={
-                "x-queue-type": "quorum",
+                **quorum,
                 "x-dead-letter-exchange": names(DEAD_LETTERS),
                 "x-dead-letter-routing-key": queue_name,
                 "x-delivery-limit": settings.delivery_limit,
