@@ -98,19 +98,30 @@ class Run:
         classified with the load. `login`: a login probe too (it uses the database, not the
         broker, so only a database outage makes it 503)."""
         for _ in range(count):
-            command = Command(
-                self.orders[len(self._probes) % len(self.orders)],
-                date(2040, 1, 1) + timedelta(days=len(self._probes)),
-                f"{self._name}-probe-{len(self._probes):02d}",
-            )
-            self._probes.append(command)
-            self._probing.append(asyncio.create_task(self.client.send(command, self.tally)))
+            command = self._extra_command()
             while command.first is None:
                 await asyncio.sleep(0.05)
             self.tally.probes.append(command.first)
             if login:
                 self.tally.probes.append(await self.client.try_log_in())
             await asyncio.sleep(0.3)
+
+    async def send_until(self, done: asyncio.Future[object]) -> None:
+        """Fresh commands, classified with the load, until `done`: a fault waiting for the
+        service to do something (a crash point) never waits on a load that already ended."""
+        while not done.done():
+            self._extra_command()
+            await asyncio.wait([done], timeout=0.2)
+
+    def _extra_command(self) -> Command:
+        command = Command(
+            self.orders[len(self._probes) % len(self.orders)],
+            date(2040, 1, 1) + timedelta(days=len(self._probes)),
+            f"{self._name}-probe-{len(self._probes):02d}",
+        )
+        self._probes.append(command)
+        self._probing.append(asyncio.create_task(self.client.send(command, self.tally)))
+        return command
 
     async def scenario(self, name: str, fault: Fault) -> Row:
         """Load while `fault` runs; `fault` returns when its trouble ended (monotonic)."""
@@ -173,7 +184,9 @@ async def worker_killed(run: Run) -> float:
     await asyncio.sleep(1.0)
     # Once exactly between the commit and the ack: the redelivery must find the stored answer.
     await run.service.restart_worker(crash_at="command.after_commit:10")
-    await run.service.wait_worker_death(timeout=60)
+    death = asyncio.ensure_future(run.service.wait_worker_death(timeout=60))
+    await run.send_until(death)
+    await death
     await run.service.start_worker()
     return time.monotonic()
 
