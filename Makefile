@@ -9,7 +9,7 @@ SCALE ?= 1
 
 API_ARGS ?=
 
-.PHONY: install services run test test-api test-faults bench lint
+.PHONY: install services run test test-api test-faults test-cluster bench lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,6 +47,10 @@ test-api: services
 # binaries and rabbitmq-server; it never touches the stock servers.
 test-faults: install
 	$(PY) -m tests.faults
+
+# Needs root like test-faults: a PostgreSQL primary and its streaming replica of their own.
+test-cluster: services
+	$(PY) -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 bench: services
 	$(PY) -m bench $(if $(QUICK),--quick,--scale $(SCALE)) $(if $(S1),--s1)

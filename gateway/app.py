@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway.keys import ENGINE, PUSH, RPC, SETTINGS
+from gateway.keys import ENGINE, LIST_READS, PUSH, RPC, SETTINGS
 from gateway.middlewares import MIDDLEWARES
 from gateway.push import PushHub
+from gateway.reads import ListReads
 from gateway.routes import (
     auth,
     avisos,
@@ -52,10 +53,17 @@ ROUTES = (
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     # The gateway's statements each stand alone (reads, a token, a pending mark).
-    app[ENGINE] = create_engine(app[SETTINGS], autocommit=True)
+    settings = app[SETTINGS]
+    app[ENGINE] = create_engine(settings, autocommit=True)
     observe_pool(app[ENGINE])
+    replica = None
+    if settings.database_read_url:
+        replica = create_engine(settings, autocommit=True, url=settings.database_read_url)
+    app[LIST_READS] = ListReads(app[ENGINE], replica)
     yield
     await app[ENGINE].dispose()
+    if replica is not None:
+        await replica.dispose()
 
 
 async def _broker(app: web.Application) -> AsyncIterator[None]:

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/mantenimiento"
+    # A streaming replica for the gateway's lists and searches (see gateway/reads.py); unset:
+    # every read goes to DATABASE_URL.
+    database_read_url: str | None = None
     # One URL, or the URLs of a cluster's nodes separated by commas (see `amqp_urls`).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Replicas of each quorum queue when it is first declared; unset: one per node of AMQP_URL.

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import commands, schemas
 from gateway.http import cached_json, json_response, parse_query, path_id
-from gateway.keys import ENGINE
+from gateway.keys import ENGINE, LIST_READS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import catalogs as queries
@@ -44,7 +44,7 @@ class AssetQuery(PageQuery):
 async def _list(
     request: web.Request, query: Callable[[AsyncConnection], Awaitable[list[dict[str, Any]]]]
 ) -> web.Response:
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         return json_response(await query(conn))
 
 
@@ -100,7 +100,7 @@ async def assets(request: web.Request) -> web.Response:
     filters = queries.AssetFilters(
         q=query.q, location_id=query.location_id, category_id=query.category_id
     )
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows, total = await queries.search_assets(conn, filters, after=after, limit=query.limit + 1)
     return page_response(
         request, rows, limit=query.limit, total=total, key=lambda row: (row["code"], row["id"])

@@ -11,7 +11,7 @@ from pydantic import Field
 from gateway import calendar, commands, schemas
 from gateway.auth import current_user
 from gateway.http import cached_json, json_response, parse_query, path_id
-from gateway.keys import ENGINE, SETTINGS
+from gateway.keys import ENGINE, LIST_READS, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import avisos as notice_queries
@@ -41,7 +41,7 @@ async def _my_orders(
     query = parse_query(request, model)
     tz = request.app[SETTINGS].tz
     start, end = query.window(datetime.now(tz).date())
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         return await schedule.orders(conn, current_user(request).id, start, end, tz)
 
 
@@ -131,7 +131,7 @@ async def notice_page(
     request: web.Request, filters: notice_queries.Filters, query: PageQuery
 ) -> web.Response:
     after = decode_cursor(query.cursor, tuple[int, int])
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows, total = await notice_queries.search(
             conn, filters, after=after, limit=query.limit + 1, tz=request.app[SETTINGS].tz
         )

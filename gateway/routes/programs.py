@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway import commands, schemas
 from gateway.http import cached_json, parse_query, path_id
-from gateway.keys import ENGINE, SETTINGS
+from gateway.keys import ENGINE, LIST_READS, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import programs as queries
@@ -51,7 +51,7 @@ async def programs(request: web.Request) -> web.Response:
     query = parse_query(request, ProgramQuery)
     after = decode_cursor(query.cursor, tuple[int, int])
     settings = request.app[SETTINGS]
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows, total = await queries.page(
             conn,
             routine_id=query.routine_id,
@@ -92,7 +92,7 @@ async def forecast_orders(request: web.Request) -> web.Response:
     today = _today(settings)
     until = query.until or today + timedelta(days=settings.generation_horizon_days)
     horizon = Horizon(today, until, list(query.program_ids) or None)
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         planned, total = await forecast(
             conn, horizon, settings.plant_tz, after=after, limit=query.limit + 1
         )

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from gateway import commands, schemas
 from gateway.http import cached_json, parse_query, path_id
-from gateway.keys import ENGINE
+from gateway.keys import ENGINE, LIST_READS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import routines as queries
@@ -38,7 +38,7 @@ async def search(request: web.Request) -> web.Response:
     query = parse_query(request, RoutineQuery)
     after = decode_cursor(query.cursor, tuple[str, int])
     filters = queries.Filters(q=query.q, maintenance_type_id=query.maintenance_type_id)
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows, total = await queries.search(conn, filters, after=after, limit=query.limit + 1)
     return page_response(
         request, rows, limit=query.limit, total=total, key=lambda row: (row["name"], row["id"])

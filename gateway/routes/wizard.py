@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway import schemas
 from gateway.http import json_response, parse_query
-from gateway.keys import ENGINE
+from gateway.keys import LIST_READS
 from gateway.openapi import operation
 from gateway.queries import catalogs as queries
 from shared.enums import READERS
@@ -41,5 +41,5 @@ async def wizard_assets(request: web.Request) -> web.Response:
         maintenance_type_id=query.maintenance_type_id,
         active=True,
     )
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         return json_response(await queries.list_assets(conn, filters))

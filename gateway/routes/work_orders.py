@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from gateway import commands, schemas
 from gateway.auth import fetch_as_caller
 from gateway.http import cached_json, parse_query, path_id
-from gateway.keys import ENGINE, SETTINGS
+from gateway.keys import ENGINE, LIST_READS, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import CommaList, PageQuery, decode_cursor, page_response
 from gateway.queries import work_orders as queries
@@ -60,7 +60,7 @@ async def search(request: web.Request) -> web.Response:
         asset_id=query.asset_id,
         location_id=query.location_id,
     )
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows, total = await queries.search(
             conn, filters, after=after, limit=query.limit + 1, tz=request.app[SETTINGS].tz
         )

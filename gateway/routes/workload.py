@@ -9,7 +9,7 @@ from aiohttp import web
 from gateway import schemas
 from gateway.auth import current_user
 from gateway.http import json_response, parse_query
-from gateway.keys import ENGINE, SETTINGS
+from gateway.keys import LIST_READS, SETTINGS
 from gateway.openapi import operation
 from gateway.queries import workload as queries
 from gateway.windows import DayWindowQuery
@@ -33,6 +33,6 @@ async def workload(request: web.Request) -> web.Response:
     tz = request.app[SETTINGS].tz
     start, end = query.window(datetime.now(tz).date())
     own = user.id if user.role == Role.TECNICO else None
-    async with request.app[ENGINE].connect() as conn:
+    async with request.app[LIST_READS].connect() as conn:
         rows = await queries.workload(conn, start, end, tz, own)
     return json_response(rows)

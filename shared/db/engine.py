@@ -17,16 +17,21 @@ from shared.settings import Settings
 
 
 def create_engine(
-    settings: Settings, *, pool_size: int | None = None, autocommit: bool = False
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    autocommit: bool = False,
+    url: str | None = None,
 ) -> AsyncEngine:
     """An asyncpg engine whose sessions speak the plant's time zone (dates cast in plant time).
 
     `autocommit` suits single-statement reads: no BEGIN/ROLLBACK round trips around them.
+    `url`: another server than DATABASE_URL's (the read replica).
     Every statement and lock wait of its connections is bounded by the settings' limits (a
     command's transaction may set a longer statement limit for itself).
     """
     engine = create_async_engine(
-        settings.database_url,
+        url or settings.database_url,
         isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=0,
