@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db.engine import connections_lost
 from shared.db.errors import database_unreachable
 
 
@@ -19,8 +20,8 @@ async def fetchrow(conn: AsyncConnection, sql: str, *args: Any) -> asyncpg.Recor
     """The first row of `sql` (`$1`-style parameters), or None.
 
     Going around SQLAlchemy means its pool never sees a connection fail here: one the server
-    dropped (a restart) is invalidated by hand, so the pool replaces it instead of lending it
-    out again and again.
+    dropped (a restart) is invalidated by hand, and so is every other connection opened before
+    it, so the pool replaces them instead of lending them out again.
     """
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
@@ -28,5 +29,6 @@ async def fetchrow(conn: AsyncConnection, sql: str, *args: Any) -> asyncpg.Recor
         return await driver.fetchrow(sql, *args)
     except Exception as exc:
         if database_unreachable(exc):
+            connections_lost(conn.sync_engine)
             await conn.invalidate(exc)
         raise

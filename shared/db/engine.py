@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+import weakref
+
 from prometheus_client import Gauge
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from shared.db.errors import database_unreachable
 from shared.settings import Settings
@@ -47,6 +52,10 @@ def create_engine(
         },
     )
     event.listen(engine.sync_engine, "handle_error", _unreachable_is_disconnect)
+    freshness = _Freshness()
+    _FRESHNESS[engine.sync_engine] = freshness
+    event.listen(engine.sync_engine, "connect", freshness.opened)
+    event.listen(engine.sync_engine, "checkout", freshness.checkout)
     return engine
 
 
@@ -57,6 +66,34 @@ def _unreachable_is_disconnect(context: ExceptionContext) -> None:
     pool would lend out dead connections again and again."""
     if database_unreachable(context.original_exception):
         context.is_disconnect = True
+
+
+class _Freshness:
+    """When the database was last found unreachable outside SQLAlchemy's sight (the gateway's
+    raw asyncpg reads): a connection the pool opened before then is replaced at checkout, as
+    SQLAlchemy replaces them after a disconnect it saw itself."""
+
+    def __init__(self) -> None:
+        self.lost_at = 0.0
+
+    def opened(self, _dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        record.info[_OPENED_AT] = time.monotonic()
+
+    def checkout(
+        self, _dbapi_connection: object, record: ConnectionPoolEntry, _proxy: object
+    ) -> None:
+        if record.info.get(_OPENED_AT, 0.0) < self.lost_at:
+            raise DisconnectionError("opened before the database was last found unreachable")
+
+
+_OPENED_AT = "mantenimiento_opened_at"
+_FRESHNESS: weakref.WeakKeyDictionary[Engine, _Freshness] = weakref.WeakKeyDictionary()
+
+
+def connections_lost(engine: Engine) -> None:
+    """The database was found unreachable on one of `engine`'s connections: every connection
+    opened before now is presumed dead too (a restart drops them all)."""
+    _FRESHNESS[engine].lost_at = time.monotonic()
 
 
 POOL_IN_USE = Gauge(

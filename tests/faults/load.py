@@ -22,6 +22,7 @@ BASE = "/mantenimiento"
 # A request taking longer than this is a hang: the checker fails.
 CLIENT_TIMEOUT_S = 15.0
 MAX_RETRY_PAUSE_S = 1.0
+READ_RETRIES_S = 30.0
 
 
 @dataclass
@@ -102,14 +103,24 @@ class Client:
             assert "Retry-After" in headers, "a 503 without Retry-After"
         return status, time.monotonic() - started
 
+    async def read(self, path: str) -> Any:
+        """GET `path` as a client does: a 503 (the first read on a connection that died with the
+        server, say) is tried again after its `Retry-After`, for up to `READ_RETRIES_S`."""
+        end = time.monotonic() + READ_RETRIES_S
+        while True:
+            status, headers, body = await self.call("GET", path)
+            if status != 503 or time.monotonic() > end:
+                assert status == 200, body
+                return body
+            await asyncio.sleep(min(float(headers["Retry-After"]), MAX_RETRY_PAUSE_S))
+
     async def pending_orders(self, count: int) -> list[int]:
-        status, _, body = await self.call("GET", f"/ot/?status=PENDIENTE&limit={count}")
-        assert status == 200, body
+        body = await self.read(f"/ot/?status=PENDIENTE&limit={count}")
         return [order["id"] for order in body]
 
     async def an_asset_code(self) -> str:
-        status, _, body = await self.call("GET", "/activos/?limit=1")
-        assert status == 200 and body, body
+        body = await self.read("/activos/?limit=1")
+        assert body, "no asset"
         return str(body[0]["code"])
 
     async def send(self, command: Command, tally: Tally) -> None:
@@ -152,9 +163,7 @@ class Client:
         """How often each marker appears in the histories of `order_ids`."""
         seen: Counter[str] = Counter()
         for order_id in sorted(order_ids):
-            status, _, body = await self.call("GET", f"/ot/{order_id}/historial/")
-            assert status == 200, body
-            for line in body:
+            for line in await self.read(f"/ot/{order_id}/historial/"):
                 reason = (line.get("data") or {}).get("reason")
                 if isinstance(reason, str):
                     seen[reason] += 1
