@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     command_log_retention_days: int = Field(30, ge=1)
     notification_retention_days: int = Field(180, ge=1)
     retention_batch: int = Field(5000, ge=1)
+    # Traces (shared/tracing): an OTLP/HTTP collector's base URL (spans go to its /v1/traces);
+    # unset: nothing is traced, nothing is set up. The service name defaults to the process's
+    # (mantenimiento-gateway, mantenimiento-worker).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
 
     @field_validator("plant_tz")
     @classmethod
@@ -81,6 +86,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_service_name", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # As OpenTelemetry's own variables are read: empty means unset.
+        return value or None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
