@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest
@@ -26,9 +25,9 @@ from gateway.app import create_app
 from shared import tracing
 from shared.db.engine import create_engine
 from shared.settings import Settings
-from tests.api import Api, Plant, wait_ready
+from tests.api import Api, Plant
 from tests.e2e.notification_helpers import notified
-from tests.e2e.test_processes import CLI, environment, free_port
+from tests.e2e.test_processes import free_port, serving
 from tests.services import ServiceUrls, connected, own_run
 from workers.runner import Worker
 
@@ -197,29 +196,18 @@ async def test_the_processes_send_their_spans_to_the_collector_they_are_given(
 ) -> None:
     received: list[ExportTraceServiceRequest] = []
     collector = await _collector(received)
-    port = free_port()
-    env = environment(
-        own_namespace,
-        HTTP_PORT=str(port),
-        OTEL_EXPORTER_OTLP_ENDPOINT=str(collector.make_url("/")),
-    )
-    env.pop("OTEL_SERVICE_NAME", None)
-    worker = await asyncio.create_subprocess_exec(*CLI, "worker", "--queues", "ordenes", env=env)
-    gateway = await asyncio.create_subprocess_exec(*CLI, "gateway", env=env)
+    order = await plant.work_order()
+    endpoint = str(collector.make_url("/"))
     try:
-        order = await plant.work_order()
-        async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
-            api = Api(session, planner.token, planner.user)
-            await wait_ready(api)
+        # On their way out (SIGTERM) the processes send the spans they still hold.
+        async with serving(
+            own_namespace, planner, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_SERVICE_NAME=""
+        ) as (api, processes):
             answer = await api.post(f"/ot/{order}/actualizar/", {"notes": "trazada"})
             assert answer.status == 200, answer.body
     finally:
-        # On their way out they send the spans they still hold.
-        for child in (worker, gateway):
-            child.send_signal(signal.SIGTERM)
-        codes = [await asyncio.wait_for(child.wait(), 15) for child in (worker, gateway)]
         await collector.close()
-    assert codes == [0, 0]
+    assert [process.returncode for process in processes] == [0, 0]
 
     spans = _spans_by_service(received)
     [request] = [s for s in spans["mantenimiento-gateway"] if s.name.endswith("/actualizar/")]
@@ -229,3 +217,20 @@ async def test_the_processes_send_their_spans_to_the_collector_they_are_given(
     assert (publish.parent_span_id, process.parent_span_id) == (request.span_id, publish.span_id)
     worker_sql = [s for s in spans["mantenimiento-worker"] if s.trace_id == request.trace_id]
     assert any(s.name == "COMMIT;" for s in worker_sql), [s.name for s in worker_sql]
+
+
+async def test_a_collector_that_does_not_answer_changes_nothing_for_callers(
+    own_namespace: Settings, plant: Plant, planner: Api
+) -> None:
+    order = await plant.work_order()
+    nobody = f"http://127.0.0.1:{free_port()}"
+    # The exporter's own variable: give up on each batch after a second.
+    async with serving(
+        own_namespace, planner, OTEL_EXPORTER_OTLP_ENDPOINT=nobody, OTEL_EXPORTER_OTLP_TIMEOUT="1"
+    ) as (api, processes):
+        for notes in ("sin colector", "aún sin colector"):
+            answer = await api.post(f"/ot/{order}/actualizar/", {"notes": notes})
+            assert answer.status == 200, answer.body
+    assert [process.returncode for process in processes] == [0, 0]
+    notes = await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
+    assert notes == "aún sin colector"
