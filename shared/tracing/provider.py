@@ -71,6 +71,9 @@ def start(settings: Settings, service: str, exporter: SpanExporter | None) -> Tr
     provider.add_span_processor(processor)
     # Never the global provider: the instrumentation gets this one, and so does every part
     # built meanwhile (`shared.tracing.tracer`); `stop` leaves no trace of it in the process.
+    # SQL at the driver: it sees SQLAlchemy's statements and the gateway's raw asyncpg reads
+    # alike, and only wraps the calls (no statement added). The SQLAlchemy instrumentation
+    # would miss the raw reads, and declares itself for SQLAlchemy before 2.1.
     AsyncPGInstrumentor().instrument(tracer_provider=provider)
     return provider
 
