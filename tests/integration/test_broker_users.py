@@ -1,6 +1,6 @@
-"""An external system's broker user publishes notices and readings and can do nothing else: the commands
-exchange and every queue refuse it with ACCESS_REFUSED. Made with the real `rabbitmqctl` through
-`mantenimiento broker-user`, against the broker the tests use."""
+"""An external system's broker user publishes notices and readings and can do nothing else: the
+commands exchange and every queue refuse it with ACCESS_REFUSED. Made with the real `rabbitmqctl`
+through `mantenimiento broker-user`, against the broker the tests use."""
 
 from __future__ import annotations
 
