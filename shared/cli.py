@@ -190,8 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="consume command and event queues")
     worker.add_argument(
         "--queues",
-        default="ordenes,generacion,notificaciones,avisos",
-        help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos)",
+        default="ordenes,generacion,notificaciones,avisos,lecturas",
+        help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos, lecturas)",
     )
     worker.add_argument(
         "--scheduler",

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     command_log_retention_days: int = Field(30, ge=1)
     notification_retention_days: int = Field(180, ge=1)
     retention_batch: int = Field(5000, ge=1)
+    # Meter readings are kept this long (whole monthly partitions dropped past it); an older
+    # reading is refused.
+    readings_retention_days: int = Field(730, ge=31)
 
     @field_validator("plant_tz")
     @classmethod

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.errors import database_unreachable
@@ -117,12 +117,22 @@ class OutboxRelay:
         return len(rows)
 
 
-_ENQUEUE = text("INSERT INTO outbox (type, data) VALUES (:type, :data)").bindparams(
-    bindparam("data", type_=JSONB)
+_ENQUEUE = text(
+    "INSERT INTO outbox (type, data)"
+    " SELECT e.type, e.data FROM unnest(CAST(:types AS text[]), CAST(:data AS jsonb[]))"
+    " WITH ORDINALITY AS e(type, data, position) ORDER BY e.position"
 )
 
 
-async def enqueue(session: AsyncSession, event: DomainEvent) -> None:
-    """Write one event in the caller's transaction, for work that is not a command (commands
-    emit through their unit of work)."""
-    await session.execute(_ENQUEUE, {"type": event.type, "data": event.model_dump(mode="json")})
+async def enqueue_all(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """Write events in the caller's transaction (one statement), for work that is not a command
+    (commands emit through their unit of work)."""
+    if not events:
+        return
+    await session.execute(
+        _ENQUEUE,
+        {
+            "types": [event.type for event in events],
+            "data": [orjson.dumps(event.model_dump(mode="json")).decode() for event in events],
+        },
+    )
