@@ -122,8 +122,11 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     from workers.runner import WORKER_GROUPS
 
     children: list[subprocess.Popen[bytes]] = []
+    stopping = False
 
     def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -153,7 +156,14 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     while all(child.poll() is None for child in children):
         time.sleep(0.5)
     stop()  # one child ended: stop the others too
-    return max((child.wait() or 0) for child in children)
+    # A child that our SIGTERM ended before it could catch it (still starting) stopped as
+    # asked; any other end but 0 is the exit status (a signal as the shell spells it, 128 + n).
+    failures = [
+        128 - code if code < 0 else code
+        for code in (child.wait() for child in children)
+        if code != 0 and not (stopping and code == -signal.SIGTERM)
+    ]
+    return failures[0] if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
