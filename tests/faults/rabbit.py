@@ -30,7 +30,7 @@ STOP_TIMEOUT_S = 30
 @dataclass
 class PrivateRabbit:
     root: Path
-    node: str = "faults@localhost"
+    node: str
     port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
     running: bool = False
