@@ -99,6 +99,8 @@ async def test_two_gateways_and_three_workers_share_the_commands(
         ):
             await via_a.log_in()
             await via_b.log_in()
+            for url in service.base_urls:
+                await _ready(url, time.monotonic())
             await _pushed_across(url_a, via_b)
 
             before = [await _handled(service, i) for i in range(ORDENES_WORKERS)]
