@@ -50,7 +50,7 @@ test-faults: install
 
 # Needs root like test-faults: a PostgreSQL primary and its streaming replica of their own.
 test-cluster: services
-	$(PY) -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
+	$(PY) -m pytest -m cluster -rP tests/cluster $(PYTEST_ARGS)
 
 bench: services
 	$(PY) -m bench $(if $(QUICK),--quick,--scale $(SCALE)) $(if $(S1),--s1)

@@ -18,7 +18,7 @@ import aio_pika
 import aiohttp
 import asyncpg
 
-from shared.messaging.topology import delete_topology
+from shared.messaging.topology import Names, delete_topology, queue_specs
 from shared.settings import Settings
 
 BIN = Path(sys.executable).parent
@@ -175,13 +175,37 @@ async def running(processes: Sequence[Process]) -> AsyncIterator[Sequence[Proces
 def service_processes(site: Site) -> list[Process]:
     """The gateway, a worker for the commands and one for the notifications, started as in
     production (one worker per group, as in docker-compose.yml)."""
-    env = site.env()
-    worker = [str(BIN / "mantenimiento"), "worker", "--queues"]
     return [
-        Process("gateway", [str(BIN / "mantenimiento"), "gateway"], env),
-        Process("worker", [*worker, "ordenes,generacion"], env),
-        Process("notifier", [*worker, "notificaciones"], env),
+        Process("gateway", [str(BIN / "mantenimiento"), "gateway"], site.env()),
+        worker_process(site, "worker", "ordenes,generacion"),
+        worker_process(site, "notifier", "notificaciones"),
     ]
+
+
+def worker_process(site: Site, name: str, queues: str) -> Process:
+    """`mantenimiento worker --queues <queues>` on the bench site."""
+    return Process(name, [str(BIN / "mantenimiento"), "worker", "--queues", queues], site.env())
+
+
+async def until_consuming(site: Site, group: str, count: int, processes: Sequence[Process]) -> None:
+    """Until a queue group's queue has `count` consumers, as the broker counts them (a child that
+    exits meanwhile fails at once)."""
+    name = Names(site.namespace)(queue_specs()[group].queue)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    connection = await aio_pika.connect(site.amqp_url)
+    try:
+        channel = await connection.channel()
+        while True:
+            for process in processes:
+                process.check_alive()
+            queue = await channel.declare_queue(name, passive=True)
+            if (queue.declaration_result.consumer_count or 0) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} has not {count} consumers after {READY_TIMEOUT_S}s")
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
 
 
 def ceiling_process(site: Site, kind: str, port: int) -> Process:

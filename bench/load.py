@@ -73,6 +73,17 @@ class Stats:
     def per_second(self) -> float:
         return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
 
+    @classmethod
+    def pooled(cls, parts: list[Stats]) -> Stats:
+        """Several measures of one thing as one: all their calls over all their measured time."""
+        return cls(
+            calls=sum(part.calls for part in parts),
+            errors=sum(part.errors for part in parts),
+            error_samples=[sample for part in parts for sample in part.error_samples],
+            elapsed_s=sum(part.elapsed_s for part in parts),
+            latencies_ms=[latency for part in parts for latency in part.latencies_ms],
+        )
+
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies_ms)
         if not ordered:

@@ -85,6 +85,26 @@ def median_times(
     )
 
 
+def throughput(
+    scenario: str, what: str, unit: str, service: Stats, ceiling: Stats, goal: Goal
+) -> Row:
+    """Service against ceiling as calls per second (p50s and call counts in the detail)."""
+    return Row(
+        scenario,
+        what,
+        unit,
+        service.per_second,
+        ceiling.per_second,
+        goal,
+        detail={
+            "service_p50_ms": service.percentile(0.5),
+            "ceiling_p50_ms": ceiling.percentile(0.5),
+            "service_calls": len(service.latencies_ms),
+            "ceiling_calls": len(ceiling.latencies_ms),
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Budget:
     """Seconds of warm-up and of measurement per load, and the most calls a load may make."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
@@ -20,6 +21,8 @@ M = TypeVar("M", bound=BaseModel)
 def _default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

@@ -16,7 +16,9 @@ from shared.enums import (
     AvisoPriority,
     AvisoStatus,
     FrequencyUnit,
+    MeterKind,
     NotificationKind,
+    OrderTrigger,
     ProgramBasis,
     Role,
     StepKind,
@@ -124,6 +126,10 @@ class WorkOrderSummary(Answer):
     routine_id: int | None
     program_id: int | None
     aviso_id: int | None
+    # A program's order: due by its date or its meter's usage (null on other orders), and the
+    # usage its cycle is due at (programs by use).
+    trigger: OrderTrigger | None
+    due_usage: Decimal | None
     allowed_transitions: list[WorkOrderStatus]
     version: int
     created_at: datetime
@@ -242,6 +248,8 @@ class Aviso(Answer):
     external_id: str | None
     work_order_id: int | None
     origin_work_order_id: int | None
+    # The meter whose alarm opened it (source MEDIDOR).
+    meter_id: int | None
     author_id: int | None
     reported_at: datetime | None
     created_at: datetime
@@ -252,10 +260,16 @@ class Program(Answer):
     routine_id: int
     asset_ids: list[int]
     start_date: date
-    frequency_id: int
+    # Null only on a program by use alone.
+    frequency_id: int | None
     technician_id: int | None
     one_order_per_asset: bool
     basis: ProgramBasis
+    # Programs by use (basis MEDIDOR): every `meter_interval` of `meter_unit`, `meter_lead`
+    # early; null on the others.
+    meter_interval: Decimal | None
+    meter_unit: str | None
+    meter_lead: Decimal | None
     active: bool
     # The first due date on or after today without an order (None: inactive, or every asset
     # waits for its open order to be completed on the last-execution basis).
@@ -264,11 +278,54 @@ class Program(Answer):
 
 
 class ForecastOrder(Answer):
-    """An order a generation would create."""
+    """An order a generation would create; for a program by use, also the next order of each
+    asset, on the day its meter's use is predicted to make it due."""
 
     program_id: int
     date: date
     asset_ids: list[int]
+    trigger: OrderTrigger
+    due_usage: Decimal | None
+
+
+class LastReading(Answer):
+    value: Decimal
+    taken_at: datetime
+    usage: Decimal | None
+
+
+class Meter(Answer):
+    """A counter (usage: its lifetime use) or an indicator (alarm limits) on an asset."""
+
+    id: int
+    code: str
+    name: str
+    asset: AssetRef
+    unit: str
+    kind: MeterKind
+    alarm_low: Decimal | None
+    alarm_high: Decimal | None
+    alarm_priority: AvisoPriority
+    active: bool
+    version: int
+    last_reading: LastReading | None
+
+
+class Reading(Answer):
+    """`source`: APP (over HTTP or at an order's completion) or the machine's name."""
+
+    id: int
+    value: Decimal
+    taken_at: datetime
+    usage: Decimal | None
+    reset: bool
+    source: str
+
+
+class AppWorkOrder(WorkOrder):
+    """An order in the app: with the active meters of its assets, for the technician to read."""
+
+    meters: list[Meter]
 
 
 class Success(Answer):

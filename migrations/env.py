@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.db.base import compared_by_migrations
 from shared.db.models import Base
 from shared.settings import Settings
 
@@ -20,7 +21,11 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_name=compared_by_migrations,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -125,8 +125,11 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     from workers.runner import WORKER_GROUPS
 
     children: list[subprocess.Popen[bytes]] = []
+    stopping = False
 
     def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -156,7 +159,14 @@ def _run(settings: Settings, _: argparse.Namespace) -> int:
     while all(child.poll() is None for child in children):
         time.sleep(0.5)
     stop()  # one child ended: stop the others too
-    return max((child.wait() or 0) for child in children)
+    # A child that our SIGTERM ended before it could catch it (still starting) stopped as
+    # asked; any other end but 0 is the exit status (a signal as the shell spells it, 128 + n).
+    failures = [
+        128 - code if code < 0 else code
+        for code in (child.wait() for child in children)
+        if code != 0 and not (stopping and code == -signal.SIGTERM)
+    ]
+    return failures[0] if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="consume command and event queues")
     worker.add_argument(
         "--queues",
-        default="ordenes,generacion,notificaciones,avisos",
-        help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos)",
+        default="ordenes,generacion,notificaciones,avisos,lecturas",
+        help="comma-separated queue groups (ordenes, generacion, notificaciones, avisos, lecturas)",
     )
     worker.add_argument(
         "--scheduler",

@@ -47,6 +47,22 @@ class FrequencyUnit(StrEnum):
 class ProgramBasis(StrEnum):
     FIJA = "FIJA"
     ULTIMA_EJECUCION = "ULTIMA_EJECUCION"
+    # By use (a counter meter's usage), and by date too when the program has a frequency.
+    MEDIDOR = "MEDIDOR"
+
+
+class MeterKind(StrEnum):
+    # Running hours, kilometres, cycles: only goes up (or starts again with a reset).
+    CONTADOR = "CONTADOR"
+    # Temperature, vibration, pressure: any value, watched by alarm limits.
+    INDICADOR = "INDICADOR"
+
+
+class OrderTrigger(StrEnum):
+    """What made a program's order due: its date, or its meter's usage."""
+
+    FECHA = "FECHA"
+    MEDIDOR = "MEDIDOR"
 
 
 class AvisoPriority(StrEnum):

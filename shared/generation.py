@@ -19,28 +19,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
+from decimal import Decimal
 from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from shared.enums import ProgramBasis, WorkOrderStatus, WorkOrderType
+from shared.enums import OrderTrigger, ProgramBasis, WorkOrderStatus, WorkOrderType
+from shared.generation_by_use import BY_USE
 
 
 def _month_index(column: str) -> str:
     return f"(extract(year FROM {column}) * 12 + extract(month FROM {column}))::integer"
 
 
-# The programs of a run with their step in days or months (one of the two is 0), the first date
-# they may generate, and the span of k to try, in the step's unit (a superset, filtered below).
+# The programs of a run with their step in days or months (one of the two is 0; no step on a
+# program by use alone), the first date they may generate, and the span of k to try, in the
+# step's unit (a superset, filtered below). `:meter_ids` (or NULL) narrows them to the programs
+# by use of those meters (a reading's command generates only what it made due).
 _PROGRAMS = f"""
 run_programs AS (
     SELECT p.id, p.start_date, p.one_order_per_asset, p.basis, s.step_days, s.step_months,
-           make_interval(months => s.step_months, days => s.step_days) AS step,
-           greatest(p.start_date, CAST(:today AS date)) AS lower
+           CASE WHEN f.id IS NOT NULL
+                THEN make_interval(months => s.step_months, days => s.step_days) END AS step,
+           greatest(p.start_date, CAST(:today AS date)) AS lower,
+           p.meter_interval, p.meter_unit, p.meter_lead
       FROM programs p
-      JOIN frequencies f ON f.id = p.frequency_id
+      LEFT JOIN frequencies f ON f.id = p.frequency_id
      CROSS JOIN LATERAL (
            SELECT CASE f.unit WHEN 'DIA' THEN f.interval WHEN 'SEMANA' THEN 7 * f.interval
                   ELSE 0 END AS step_days,
@@ -49,6 +55,11 @@ run_programs AS (
      WHERE p.active
        AND (CAST(:program_ids AS integer[]) IS NULL
             OR p.id = ANY(CAST(:program_ids AS integer[])))
+       AND (CAST(:meter_ids AS integer[]) IS NULL
+            OR EXISTS (SELECT 1 FROM program_assets pa
+                         JOIN meters m ON m.asset_id = pa.asset_id AND m.unit = p.meter_unit
+                        WHERE pa.program_id = p.id
+                          AND m.id = ANY(CAST(:meter_ids AS integer[]))))
 ), spans AS (
     SELECT rp.*,
            CASE WHEN step_days > 0 THEN (lower - start_date) / step_days
@@ -83,46 +94,60 @@ run_programs AS (
              JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
             WHERE w.program_id = rp.id
               AND w.status IN ('{WorkOrderStatus.PENDIENTE}', '{WorkOrderStatus.EN_PROGRESO}'))
-), candidates AS (
-    SELECT f.program_id, pa.asset_id, f.due_date, f.one_order_per_asset
+){BY_USE}, candidates AS (
+    -- Per asset: its key (a due date, or a cycle by use), the day its order is for, why, and
+    -- whether a generation up to `until` makes it now (the forecast also shows predictions).
+    SELECT f.program_id, pa.asset_id, f.due_date, CAST(NULL AS integer) AS cycle,
+           f.due_date AS day, '{OrderTrigger.FECHA}' AS trigger,
+           CAST(NULL AS numeric) AS due_usage, f.one_order_per_asset, TRUE AS generable
       FROM fixed_dates f JOIN program_assets pa ON pa.program_id = f.program_id
     UNION ALL
-    SELECT program_id, asset_id, due_date, one_order_per_asset
+    SELECT program_id, asset_id, due_date, NULL, due_date, '{OrderTrigger.FECHA}', NULL,
+           one_order_per_asset, TRUE
       FROM after_last WHERE due_date <= CAST(:until AS date)
+    UNION ALL
+    SELECT program_id, asset_id, due_date, cycle, day, trigger, due_usage, one_order_per_asset,
+           generable
+      FROM use_candidates
 ), due AS (
-    -- group_asset: the asset of a one-order-per-asset group, else 0 (one group per due date).
-    SELECT c.program_id, c.asset_id, c.due_date,
-           CASE WHEN c.one_order_per_asset THEN c.asset_id ELSE 0 END AS group_asset
+    -- group_asset: the asset of a one-order-per-asset group, else 0 (one group per day).
+    SELECT c.*, CASE WHEN c.one_order_per_asset THEN c.asset_id ELSE 0 END AS group_asset
       FROM candidates c
      WHERE NOT EXISTS (SELECT 1 FROM program_generations g
                         WHERE g.program_id = c.program_id AND g.asset_id = c.asset_id
-                          AND g.due_date = c.due_date)
+                          AND g.due_date IS NOT DISTINCT FROM c.due_date
+                          AND g.cycle IS NOT DISTINCT FROM c.cycle)
 )
 """
 
 # One program's order for a date and assets, ignoring `one_order_per_asset` (`generar-ot`).
-_ONE_ORDER = """
+_ONE_ORDER = f"""
 due AS (
     SELECT CAST(:program_id AS integer) AS program_id, a.asset_id,
-           CAST(:due_date AS date) AS due_date, 0 AS group_asset
+           CAST(:due_date AS date) AS due_date, CAST(NULL AS integer) AS cycle,
+           CAST(:due_date AS date) AS day, '{OrderTrigger.FECHA}' AS trigger,
+           CAST(NULL AS numeric) AS due_usage, 0 AS group_asset, TRUE AS generable
       FROM unnest(CAST(:asset_ids AS integer[])) AS a(asset_id)
 )
 """
 
-# One page of the groups a generation would create, in generation's order, after the cursor key
-# (due date, program, first asset: unique, as one group per key holds its first asset), and how
-# many groups there are in all (a row even for an empty page).
+# One page of the groups the forecast lists, in generation's order, after the cursor key
+# (day, program, first asset: unique, as one group per key holds its first asset), how many
+# there are in all and how many a generation would make now (a row even for an empty page).
 _FORECAST = text(
     f"WITH {_PROGRAMS}"
     ", grouped AS ("
-    " SELECT program_id, due_date, array_agg(asset_id ORDER BY asset_id) AS asset_ids,"
-    " min(asset_id) AS first_asset FROM due GROUP BY program_id, due_date, group_asset)"
-    " SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM grouped) total"
-    " LEFT JOIN LATERAL (SELECT program_id, due_date, asset_ids FROM grouped"
-    " WHERE CAST(:after_date AS date) IS NULL OR (due_date, program_id, first_asset)"
+    " SELECT program_id, day, trigger, due_usage, bool_and(generable) AS generable,"
+    " array_agg(asset_id ORDER BY asset_id) AS asset_ids, min(asset_id) AS first_asset"
+    " FROM due GROUP BY program_id, day, group_asset, trigger, due_usage)"
+    " SELECT total.n AS total, total.generable AS generable_total, page.*"
+    " FROM (SELECT count(*) AS n, count(*) FILTER (WHERE generable) AS generable"
+    " FROM grouped) total"
+    " LEFT JOIN LATERAL (SELECT program_id, day, asset_ids, trigger, due_usage FROM grouped"
+    " WHERE CAST(:after_date AS date) IS NULL OR (day, program_id, first_asset)"
     " > (CAST(:after_date AS date), CAST(:after_program AS integer),"
     " CAST(:after_asset AS integer))"
-    " ORDER BY due_date, program_id, first_asset LIMIT :limit) page ON TRUE"
+    " ORDER BY day, program_id, first_asset LIMIT :limit) page ON TRUE"
 )
 
 # Claims the keys first (their primary key decides between concurrent runs; rows are claimed in
@@ -132,35 +157,39 @@ _FORECAST = text(
 # a batch never sees such keys (`due` excludes every existing key), `generar-ot` may reuse them.
 _WRITE = """
 , groups AS (
-    SELECT program_id, due_date, group_asset, nextval('work_orders_id_seq') AS work_order_id
-      FROM due GROUP BY program_id, due_date, group_asset
+    SELECT program_id, day, group_asset, min(trigger) AS trigger, min(due_usage) AS due_usage,
+           nextval('work_orders_id_seq') AS work_order_id
+      FROM due WHERE generable GROUP BY program_id, day, group_asset
 ), claimed AS (
-    INSERT INTO program_generations (program_id, asset_id, due_date, work_order_id)
-    SELECT d.program_id, d.asset_id, d.due_date, g.work_order_id
+    INSERT INTO program_generations (program_id, asset_id, due_date, cycle, work_order_id)
+    SELECT d.program_id, d.asset_id, d.due_date, d.cycle, g.work_order_id
       FROM due d
-      JOIN groups g ON g.program_id = d.program_id AND g.due_date = d.due_date
+      JOIN groups g ON g.program_id = d.program_id AND g.day = d.day
                    AND g.group_asset = d.group_asset
-     ORDER BY d.program_id, d.asset_id, d.due_date
-    ON CONFLICT (program_id, asset_id, due_date) DO UPDATE
+     WHERE d.generable
+     ORDER BY d.program_id, d.asset_id, d.due_date, d.cycle
+    ON CONFLICT (program_id, asset_id, due_date, cycle) DO UPDATE
        SET work_order_id = EXCLUDED.work_order_id
        WHERE program_generations.work_order_id IS NULL
-    RETURNING program_id, asset_id, due_date, work_order_id
+    RETURNING program_id, asset_id, work_order_id
 ), claimed_orders AS (
-    SELECT work_order_id, program_id, due_date, count(*) AS assets, min(asset_id) AS first_asset,
-           (due_date + CAST(:start_time AS time)) AT TIME ZONE :tz AS starts
-      FROM claimed GROUP BY work_order_id, program_id, due_date
+    SELECT c.work_order_id, c.program_id, g.day, g.trigger, g.due_usage, count(*) AS assets,
+           min(c.asset_id) AS first_asset,
+           (g.day + CAST(:start_time AS time)) AT TIME ZONE :tz AS starts
+      FROM claimed c JOIN groups g ON g.work_order_id = c.work_order_id
+     GROUP BY c.work_order_id, c.program_id, g.day, g.trigger, g.due_usage
 ), orders AS (
     INSERT INTO work_orders (id, type, status, title, scheduled_start, scheduled_end,
-                             technician_id, routine_id, program_id, due_date)
+                             technician_id, routine_id, program_id, due_date, trigger, due_usage)
     SELECT c.work_order_id, :type, :status,
            r.name || ' - ' || CASE WHEN c.assets = 1 THEN a.code ELSE c.assets || ' equipos' END,
            c.starts, c.starts + r.estimated_duration_min * interval '1 minute',
-           p.technician_id, p.routine_id, p.id, c.due_date
+           p.technician_id, p.routine_id, p.id, c.day, c.trigger, c.due_usage
       FROM claimed_orders c
       JOIN programs p ON p.id = c.program_id
       JOIN routines r ON r.id = p.routine_id
       JOIN assets a ON a.id = c.first_asset
-     ORDER BY c.due_date, c.program_id, c.work_order_id
+     ORDER BY c.day, c.program_id, c.work_order_id
     RETURNING id, technician_id, routine_id
 ), order_assets AS (
     INSERT INTO work_order_assets (work_order_id, asset_id)
@@ -188,11 +217,13 @@ _CREATED = orjson.dumps(
 
 @dataclass(frozen=True)
 class Horizon:
-    """Which programs (None: all active ones) generate up to when, seen from which day."""
+    """Which programs (None: all active ones; `meter_ids`: only the programs by use of those
+    meters) generate up to when, seen from which day."""
 
     today: date
     until: date
     program_ids: list[int] | None = None
+    meter_ids: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +231,18 @@ class Forecast:
     program_id: int
     date: date
     asset_ids: list[int]
+    trigger: OrderTrigger
+    # The usage at which the cycle is due (programs by use), else None.
+    due_usage: Decimal | None
+
+
+@dataclass(frozen=True)
+class ForecastPage:
+    items: list[Forecast]
+    # How many the forecast lists in all, and how many a generation would make now (the rest
+    # are predictions of programs by use).
+    total: int
+    generable: int
 
 
 @dataclass(frozen=True)
@@ -227,6 +270,7 @@ def _horizon_params(horizon: Horizon, tz: str) -> dict[str, Any]:
         "today": horizon.today,
         "until": horizon.until,
         "program_ids": horizon.program_ids,
+        "meter_ids": horizon.meter_ids,
         "tz": tz,
     }
 
@@ -242,9 +286,10 @@ async def forecast(
     *,
     after: ForecastKey | None = None,
     limit: int | None = None,
-) -> tuple[list[Forecast], int]:
-    """The orders a generation over `horizon` would create now, by due date: those after the
-    key `after`, at most `limit` (None: all); and how many there are in all."""
+) -> ForecastPage:
+    """The orders a generation over `horizon` would create now, and the next of each asset of
+    a program by use predicted on or before `until`, by day: those after the key `after`, at
+    most `limit` (None: all)."""
     first_date, program_id, asset_id = after or (None, None, None)
     params = _horizon_params(horizon, tz) | {
         "after_date": first_date,
@@ -254,11 +299,13 @@ async def forecast(
     }
     rows = (await conn.execute(_FORECAST, params)).all()
     items = [
-        Forecast(row.program_id, row.due_date, list(row.asset_ids))
+        Forecast(
+            row.program_id, row.day, list(row.asset_ids), OrderTrigger(row.trigger), row.due_usage
+        )
         for row in rows
         if row.program_id is not None
     ]
-    return items, int(rows[0].total)
+    return ForecastPage(items, int(rows[0].total), int(rows[0].generable_total))
 
 
 def _write_params(placement: Placement, user_id: int | None) -> dict[str, Any]:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     command_log_retention_days: int = Field(30, ge=1)
     notification_retention_days: int = Field(180, ge=1)
     retention_batch: int = Field(5000, ge=1)
+    # Meter readings are kept this long (whole monthly partitions dropped past it); an older
+    # reading is refused.
+    readings_retention_days: int = Field(730, ge=31)
     # Traces (shared/tracing): an OTLP/HTTP collector's base URL (spans go to its /v1/traces);
     # unset: nothing is traced, nothing is set up. The service name defaults to the process's
     # (mantenimiento-gateway, mantenimiento-worker).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +20,7 @@ from shared.db.models import (
     Frequency,
     Location,
     MaintenanceType,
+    Meter,
     Program,
     Routine,
     RoutineStep,
@@ -341,6 +343,45 @@ class Plant:
                 [{"program_id": program_id, "asset_id": a} for a in (assets or self.assets[:1])],
             )
         return program_id
+
+    async def asset(self, *, location: str = "line") -> int:
+        """A new asset of the plant's category (no meter, no program)."""
+        tag = f"{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        async with self.db.begin() as conn:
+            return await _insert(
+                conn,
+                Asset,
+                code=f"EQ-{tag}",
+                name=f"Equipo {tag}",
+                location_id=self.locations[location],
+                category_id=self.category_id,
+            )
+
+    async def meter(
+        self,
+        *,
+        asset_id: int | None = None,
+        kind: str = "CONTADOR",
+        unit: str = "h",
+        alarm_low: float | None = None,
+        alarm_high: float | None = None,
+        active: bool = True,
+    ) -> int:
+        """A meter (on a new asset unless `asset_id`), without readings."""
+        asset_id = asset_id or await self.asset()
+        async with self.db.begin() as conn:
+            return await _insert(
+                conn,
+                Meter,
+                code=f"MED-{next(_counter)}-{uuid.uuid4().hex[:6]}",
+                name=f"Medidor {unit}",
+                asset_id=asset_id,
+                unit=unit,
+                kind=kind,
+                alarm_low=alarm_low,
+                alarm_high=alarm_high,
+                active=active,
+            )
 
 
 async def _insert(conn: Any, model: Any, **values: Any) -> int:

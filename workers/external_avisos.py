@@ -4,10 +4,9 @@
 A valid message becomes one notice per `(source, external_id)` however often it is delivered,
 and planners are told (an `aviso.creado` event, only when the notice is new). A message no retry
 can fix (not JSON, wrong schema, unknown asset code) is copied to `<ns>.avisos.invalidos` with
-the reason in header `x-error` and acked; nothing else changes. The broker's own dead-lettering
-cannot add a header, so the copy is published to the dead-letter exchange (confirmed) before the
-ack. While the database is unreachable the message is held and retried, never dead-lettered;
-any other failure is retried and set aside like a failing command.
+the reason in header `x-error` (`workers.invalid_copies`) and acked; nothing else changes. While
+the database is unreachable the message is held and retried, never dead-lettered; any other
+failure is retried and set aside like a failing command.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -27,6 +25,7 @@ from shared.messages.avisos import ExternalAviso
 from shared.settings import Settings
 from workers import outbox
 from workers.avisos import NewNotice, asset_id_by_code, insert_external
+from workers.invalid_copies import copy_invalid, problems
 from workers.metrics import DEAD_LETTERED
 
 log = logging.getLogger(__name__)
@@ -48,11 +47,7 @@ def parse(body: bytes, settings: Settings) -> ExternalAviso:
     try:
         return ExternalAviso.model_validate_json(body, context={"tz": settings.tz})
     except ValidationError as exc:  # bad JSON is a ValidationError too
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        )
-        raise InvalidNotice(f"invalid message: {problems}") from exc
+        raise InvalidNotice(f"invalid message: {problems(exc)}") from exc
 
 
 class ExternalAvisoConsumer:
@@ -81,7 +76,13 @@ class ExternalAvisoConsumer:
             )
         except InvalidNotice as exc:
             log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
-            await self._dead_letter(message, str(exc))
+            await copy_invalid(
+                self._dead_letters,
+                self._source_queue,
+                message,
+                str(exc),
+                self._settings.publish_timeout_s,
+            )
             EXTERNAL_NOTICES.labels("invalid").inc()
             DEAD_LETTERED.labels(GROUP).inc()
         except Exception:
@@ -110,34 +111,18 @@ class ExternalAvisoConsumer:
                 reported_at=notice.reported_at,
             )
             if aviso_id is not None:
-                await outbox.enqueue(
+                await outbox.enqueue_all(
                     session,
-                    events.AvisoCreated(
-                        aviso_id=aviso_id, asset_id=asset_id, source=notice.source, author_id=None
-                    ),
+                    [
+                        events.AvisoCreated(
+                            aviso_id=aviso_id,
+                            asset_id=asset_id,
+                            source=notice.source,
+                            author_id=None,
+                        )
+                    ],
                 )
         if aviso_id is None:
             return False
         self._events_committed()
         return True
-
-    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
-        """A confirmed copy of `message` (same body and properties) plus `x-error`."""
-        await self._dead_letters.publish(
-            aio_pika.Message(
-                message.body,
-                headers={**(message.headers or {}), "x-error": reason},
-                content_type=message.content_type,
-                content_encoding=message.content_encoding,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                priority=message.priority,
-                correlation_id=message.correlation_id,
-                reply_to=message.reply_to,
-                message_id=message.message_id,
-                timestamp=message.timestamp,
-                type=message.type,
-                app_id=message.app_id,
-            ),
-            routing_key=self._source_queue,
-            timeout=self._settings.publish_timeout_s,
-        )

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
-from sqlalchemy import Row, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import tracing
@@ -129,18 +129,22 @@ def trace_context() -> str | None:
 
 _ENQUEUE = text(
     "INSERT INTO outbox (type, data, trace_context)"
-    " VALUES (:type, :data, CAST(:trace_context AS jsonb))"
-).bindparams(bindparam("data", type_=JSONB))
+    " SELECT e.type, e.data, CAST(:trace_context AS jsonb)"
+    " FROM unnest(CAST(:types AS text[]), CAST(:data AS jsonb[]))"
+    " WITH ORDINALITY AS e(type, data, position) ORDER BY e.position"
+)
 
 
-async def enqueue(session: AsyncSession, event: DomainEvent) -> None:
-    """Write one event in the caller's transaction, for work that is not a command (commands
-    emit through their unit of work)."""
+async def enqueue_all(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """Write events in the caller's transaction (one statement), for work that is not a command
+    (commands emit through their unit of work)."""
+    if not events:
+        return
     await session.execute(
         _ENQUEUE,
         {
-            "type": event.type,
-            "data": event.model_dump(mode="json"),
+            "types": [event.type for event in events],
+            "data": [orjson.dumps(event.model_dump(mode="json")).decode() for event in events],
             "trace_context": trace_context(),
         },
     )

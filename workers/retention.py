@@ -1,5 +1,6 @@
 """Retention: the daily purge of relayed outbox events, finished command-log rows and read
-notifications, each older than its setting.
+notifications, each older than its setting; and the meter readings' monthly partitions, made a
+couple of months ahead and dropped whole once past `READINGS_RETENTION_DAYS`.
 
 Each table is purged in batches of `RETENTION_BATCH` rows, one short transaction (one DELETE)
 per batch, until a batch comes back short: no long transaction, no lock held on more than a
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnExpressionArgument, Delete, any_, delete, func, select
+from sqlalchemy import ColumnExpressionArgument, Delete, any_, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -77,6 +78,28 @@ async def purge_rule(engine: AsyncEngine, rule: Rule, cutoff: datetime, size: in
         total += deleted
         if deleted < size:
             return total
+
+
+# Readings may be taken a few minutes ahead of now: their partitions must be there already.
+PARTITIONS_AHEAD = timedelta(days=62)
+_MAKE_PARTITIONS = text("SELECT meter_readings_partitions(:first_day, :last_day)")
+_DROP_PARTITIONS = text("SELECT drop_meter_readings_before(:cutoff)")
+
+
+async def keep_reading_partitions(
+    engine: AsyncEngine, settings: Settings, now: datetime
+) -> tuple[int, int]:
+    """Make the readings' partitions from the retention's start to PARTITIONS_AHEAD, and drop
+    those wholly before the retention (migration 0006); how many were made and dropped."""
+    cutoff = now - timedelta(days=settings.readings_retention_days)
+    async with engine.begin() as conn:
+        made = await conn.scalar(
+            _MAKE_PARTITIONS,
+            {"first_day": cutoff.date(), "last_day": (now + PARTITIONS_AHEAD).date()},
+        )
+        dropped = await conn.scalar(_DROP_PARTITIONS, {"cutoff": cutoff})
+    log.info("meter readings: %s partitions made, %s dropped", made, dropped)
+    return int(made or 0), int(dropped or 0)
 
 
 async def purge(engine: AsyncEngine, settings: Settings, now: datetime) -> dict[str, int]:

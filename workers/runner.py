@@ -36,7 +36,7 @@ from shared.messaging.publishing import json_message
 from shared.messaging.topology import DEAD_LETTERS, Topology, declare_topology, queue_specs
 from shared.messaging.tracing import processing
 from shared.settings import Settings
-from workers import external_avisos
+from workers import external_avisos, external_readings
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
 from workers.metrics import COMMAND_SECONDS, COMMANDS_HANDLED, DEAD_LETTERED
@@ -47,7 +47,12 @@ log = logging.getLogger(__name__)
 
 COMMAND_GROUPS = ("ordenes", "generacion")
 # Every group a worker can consume: the command groups and those with a consumer of their own.
-WORKER_GROUPS = (*COMMAND_GROUPS, "notificaciones", external_avisos.GROUP)
+WORKER_GROUPS = (
+    *COMMAND_GROUPS,
+    "notificaciones",
+    external_avisos.GROUP,
+    external_readings.GROUP,
+)
 STOP_STEP_TIMEOUT_S = 5.0
 IN_FLIGHT_TIMEOUT_S = 30.0
 MessageHandler = Callable[[AbstractIncomingMessage], Awaitable[None]]
@@ -149,8 +154,17 @@ class Worker:
     def _handler_of(self, group: str, topology: Topology) -> MessageHandler:
         if group == "notificaciones":
             return self._notify
-        if group == external_avisos.GROUP:
-            return external_avisos.ExternalAvisoConsumer(
+        # What machines publish: each consumer sets its invalid messages aside itself.
+        inbound: dict[
+            str,
+            type[external_avisos.ExternalAvisoConsumer]
+            | type[external_readings.ExternalReadingConsumer],
+        ] = {
+            external_avisos.GROUP: external_avisos.ExternalAvisoConsumer,
+            external_readings.GROUP: external_readings.ExternalReadingConsumer,
+        }
+        if group in inbound:
+            return inbound[group](
                 self._sessionmaker,
                 self._settings,
                 topology.exchanges[DEAD_LETTERS],

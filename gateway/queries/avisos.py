@@ -12,7 +12,8 @@ from gateway.queries import keyset
 
 _SELECT = (
     "n.id, n.code, n.title, n.description, n.priority, n.status, n.source, n.external_id,"
-    " n.work_order_id, n.origin_work_order_id, n.author_id, n.reported_at, n.created_at,"
+    " n.work_order_id, n.origin_work_order_id, n.meter_id, n.author_id, n.reported_at,"
+    " n.created_at,"
     " a.id AS asset_id, a.code AS asset_code, a.name AS asset_name"
 )
 _FROM = "FROM avisos n JOIN assets a ON a.id = n.asset_id"

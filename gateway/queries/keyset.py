@@ -29,9 +29,11 @@ async def page(
     after: Sequence[Any] | None,
     limit: int,
     parts: Sequence[str] = ("TRUE",),
+    descending: bool = False,
 ) -> tuple[Sequence[Row[Any]], int]:
-    """Rows of `select … from_ WHERE where` ordered by the two `key` columns, those after the
-    cursor key `after` only, at most `limit`; and how many match `where` in all.
+    """Rows of `select … from_ WHERE where` ordered by the two `key` columns (`descending`:
+    both from the largest), those after the cursor key `after` only, at most `limit`; and how
+    many match `where` in all.
 
     `parts`: disjoint conditions whose union, under `where`, is the whole match, for a match that
     one index cannot walk in key order (a date window: the orders starting in it, and those
@@ -46,10 +48,12 @@ async def page(
     count = " + ".join(f"(SELECT count(*) {from_} WHERE {where} AND {part})" for part in parts)
     keyed = ""
     page_params = {**params, "limit": limit}
+    beyond, direction = ("<", " DESC") if descending else (">", "")
     if after is not None:
-        keyed = f" AND ({first}, {second}) > (:after_0, :after_1)"
+        keyed = f" AND ({first}, {second}) {beyond} (:after_0, :after_1)"
         page_params |= {"after_0": after[0], "after_1": after[1]}
-    ordered = f"ORDER BY {first}, {second} LIMIT :limit"
+    by_key = f"{first}{direction}, {second}{direction}"
+    ordered = f"ORDER BY {by_key} LIMIT :limit"
     if len(parts) == 1:
         page_where = f"{where} AND {parts[0]}{keyed} {ordered}"
     else:
@@ -59,8 +63,8 @@ async def page(
             for part in parts
         )
         page_where = (
-            f"({first}, {second}) IN (SELECT * FROM ({legs}) legs ORDER BY 1, 2 LIMIT :limit)"
-            f" ORDER BY {first}, {second}"
+            f"({first}, {second}) IN (SELECT * FROM ({legs}) legs"
+            f" ORDER BY 1{direction}, 2{direction} LIMIT :limit) ORDER BY {by_key}"
         )
     result = await conn.execute(
         _statement(f"SELECT ({count}) AS {_TOTAL}, {select} {from_} WHERE {page_where}"),

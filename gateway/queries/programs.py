@@ -18,7 +18,7 @@ from shared.generation import Horizon, forecast
 # `generated`: the dates on or after today for which every asset of the program has its key.
 _SELECT = """
     p.id, p.routine_id, p.start_date, p.frequency_id, p.technician_id, p.one_order_per_asset,
-    p.basis, p.active, p.version, f.interval, f.unit,
+    p.basis, p.meter_interval, p.meter_unit, p.meter_lead, p.active, p.version, f.interval, f.unit,
     (SELECT coalesce(array_agg(pa.asset_id ORDER BY pa.asset_id), '{}')
        FROM program_assets pa WHERE pa.program_id = p.id) AS asset_ids,
     (SELECT coalesce(array_agg(g.due_date), '{}')
@@ -30,8 +30,8 @@ _SELECT = """
              HAVING count(*) = (SELECT count(*) FROM program_assets pa2
                                  WHERE pa2.program_id = p.id)) g) AS generated
 """
-_FROM = "FROM programs p JOIN frequencies f ON f.id = p.frequency_id"
-# Far enough to find the one pending date of a program on the last-execution basis.
+_FROM = "FROM programs p LEFT JOIN frequencies f ON f.id = p.frequency_id"
+# Far enough to find the one pending date of a program on the last-execution basis or by use.
 _NO_END = date(9999, 12, 31)
 
 
@@ -47,13 +47,14 @@ def _next_fixed(row: Row[Any], today: date) -> date | None:
 async def _with_next_due(
     conn: AsyncConnection, rows: Sequence[Row[Any]], today: date, tz: str
 ) -> list[dict[str, Any]]:
-    """The programs as JSON; `next_due` of the last-execution ones is what a generation would
-    make first (one forecast for the whole page), None while every asset has an open order."""
-    by_last = [row.id for row in rows if row.basis == ProgramBasis.ULTIMA_EJECUCION and row.active]
+    """The programs as JSON; `next_due` of those on the last-execution basis or by use is the
+    first day the forecast shows (one forecast for the whole page), None while every asset has
+    an open order (or, by use alone, no use to predict from)."""
+    forecast_ids = [row.id for row in rows if row.basis != ProgramBasis.FIJA and row.active]
     pending: dict[int, date] = {}
-    if by_last:
-        planned, _ = await forecast(conn, Horizon(today, _NO_END, by_last), tz)
-        for item in planned:
+    if forecast_ids:
+        planned = await forecast(conn, Horizon(today, _NO_END, forecast_ids), tz)
+        for item in planned.items:
             pending.setdefault(item.program_id, item.date)
     return [
         {
@@ -65,11 +66,12 @@ async def _with_next_due(
             "technician_id": row.technician_id,
             "one_order_per_asset": row.one_order_per_asset,
             "basis": row.basis,
+            "meter_interval": row.meter_interval,
+            "meter_unit": row.meter_unit,
+            "meter_lead": row.meter_lead,
             "active": row.active,
             "next_due": (
-                pending.get(row.id)
-                if row.basis == ProgramBasis.ULTIMA_EJECUCION
-                else _next_fixed(row, today)
+                _next_fixed(row, today) if row.basis == ProgramBasis.FIJA else pending.get(row.id)
             ),
             "version": row.version,
         }

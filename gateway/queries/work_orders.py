@@ -44,7 +44,8 @@ _COLUMNS = """
     wo.actual_start, wo.actual_end,
     (SELECT u.full_name FROM users u WHERE u.id = wo.technician_id) AS technician,
     wo.technician_id, wo.notes,
-    wo.routine_id, wo.program_id, wo.aviso_id, wo.version, wo.created_at, wo.updated_at
+    wo.routine_id, wo.program_id, wo.aviso_id, wo.trigger, wo.due_usage, wo.version,
+    wo.created_at, wo.updated_at
 """
 # No join: a count over the orders alone can then be answered from an index only (PostgreSQL 15
 # still reads the table for a count through a LEFT JOIN it removes).

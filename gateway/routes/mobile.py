@@ -15,6 +15,7 @@ from gateway.keys import ENGINE, LIST_READS, SETTINGS
 from gateway.openapi import operation
 from gateway.pagination import PageQuery, decode_cursor, page_response
 from gateway.queries import avisos as notice_queries
+from gateway.queries import meters as meter_queries
 from gateway.queries import schedule
 from gateway.queries import work_orders as order_queries
 from gateway.windows import DayWindowQuery
@@ -71,16 +72,19 @@ async def schedule_feed(request: web.Request) -> web.Response:
 
 @routes.get(r"/mantenimiento/app/ot/{pk:\d+}/")
 @operation(
-    "One of the caller's orders with its steps (planners: any order); others → 404",
-    response=schemas.WorkOrder,
+    "One of the caller's orders with its steps and the active meters of its assets (to read"
+    " at completion); planners: any order; others → 404",
+    response=schemas.AppWorkOrder,
 )
 async def order(request: web.Request) -> web.Response:
     user = current_user(request)
     work_order_id = path_id(request, "pk")
+    tz = request.app[SETTINGS].tz
     async with request.app[ENGINE].connect() as conn:
-        found = await order_queries.detail(conn, work_order_id, request.app[SETTINGS].tz)
-    if found is None or not (user.role in PLANNERS or found["technician_id"] == user.id):
-        raise NotFound(f"work order {work_order_id} not found")
+        found = await order_queries.detail(conn, work_order_id, tz)
+        if found is None or not (user.role in PLANNERS or found["technician_id"] == user.id):
+            raise NotFound(f"work order {work_order_id} not found")
+        found["meters"] = await meter_queries.of_order(conn, work_order_id, tz)
     return cached_json(request, found)
 
 

@@ -93,15 +93,15 @@ async def forecast_orders(request: web.Request) -> web.Response:
     until = query.until or today + timedelta(days=settings.generation_horizon_days)
     horizon = Horizon(today, until, list(query.program_ids) or None)
     async with request.app[LIST_READS].connect() as conn:
-        planned, total = await forecast(
+        planned = await forecast(
             conn, horizon, settings.plant_tz, after=after, limit=query.limit + 1
         )
     # The key of generation's order (see ForecastKey).
     return page_response(
         request,
-        [asdict(item) for item in planned],
+        [asdict(item) for item in planned.items],
         limit=query.limit,
-        total=total,
+        total=planned.total,
         key=lambda r: (r["date"], r["program_id"], r["asset_ids"][0]),
     )
 

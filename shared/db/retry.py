@@ -17,9 +17,14 @@ FIRST_PAUSE_S = 0.25
 MAX_PAUSE_S = 2.0
 
 
-async def while_unreachable(operation: Callable[[], Awaitable[T]], what: str) -> T:
+async def while_unreachable(
+    operation: Callable[[], Awaitable[T]],
+    what: str,
+    passing: Callable[[BaseException], bool] = database_unreachable,
+) -> T:
     """Run `operation` (one whole transaction) again, with back-off, for as long as it fails
-    only because the database is unreachable; any other failure propagates.
+    only because the database is unreachable (or another `passing` trouble); any other failure
+    propagates.
 
     Each attempt must be safe to repeat: a commit whose acknowledgement was lost looks like an
     outage, so the next attempt has to find its own earlier work (commands do, in the command log).
@@ -29,8 +34,8 @@ async def while_unreachable(operation: Callable[[], Awaitable[T]], what: str) ->
         try:
             return await operation()
         except Exception as exc:
-            if not database_unreachable(exc):
+            if not passing(exc):
                 raise
-            log.warning("%s: database unreachable (%r); retrying in %.2fs", what, exc, pause)
+            log.warning("%s: database unavailable (%r); retrying in %.2fs", what, exc, pause)
         await asyncio.sleep(pause)
         pause = min(pause * 2, MAX_PAUSE_S)

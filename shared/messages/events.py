@@ -130,6 +130,19 @@ class AvisoUpdated(DomainEvent):
     work_order_id: int | None
 
 
+class MeterAlarm(DomainEvent):
+    """A reading outside its meter's alarm limits opened a notice (one per meter while it is
+    open); planners are told through the notice's own `aviso.creado`."""
+
+    type = "medidor.alarma"
+    meter_id: int
+    aviso_id: int
+    asset_id: int
+    value: float
+    limit: float
+    taken_at: datetime
+
+
 class NotificationsCreated(DomainEvent):
     """The notifications worker stored the notifications of one event (WebSocket push signal).
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from shared.enums import PLANNERS, ProgramBasis
 from shared.messages.base import Command
 from shared.messages.fields import Day, HorizonDay, Id, Version
+from shared.messages.meters import Unit
+
+# An amount of a meter's unit (running hours, kilometres, cycles).
+Use = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1e12)]
 
 # A batch may name many programs; bodies stay within the gateway's size limit anyway.
 MAX_IDS = 10_000
@@ -28,15 +34,32 @@ class SaveProgram(Command):
     routine_id: Id
     asset_ids: list[Id] = Field(min_length=1, max_length=MAX_IDS)
     start_date: Day
-    # None: the routine's frequency.
+    # None: the routine's frequency; on a program by use (MEDIDOR), none (by use only).
     frequency_id: Id | None = None
     technician_id: Id | None = None
     one_order_per_asset: bool = False
     basis: ProgramBasis = ProgramBasis.FIJA
+    # By use: every `meter_interval` of `meter_unit` (each asset's counter of that unit),
+    # `meter_lead` early.
+    meter_interval: Use | None = Field(None, validate_default=True)
+    meter_unit: Unit | None = Field(None, validate_default=True)
+    meter_lead: Use | None = None
     active: bool = True
     version: Version | None = None
 
     _unique_assets = field_validator("asset_ids")(_unique)
+
+    @field_validator("meter_interval", "meter_unit", "meter_lead")
+    @classmethod
+    def _by_use_only(cls, value: float | str | None, info: ValidationInfo) -> float | str | None:
+        by_use = info.data.get("basis") == ProgramBasis.MEDIDOR
+        if not by_use and value is not None:
+            raise ValueError("only a program by use (basis MEDIDOR) has it")
+        if by_use and info.field_name == "meter_interval" and not value:
+            raise ValueError("a program by use (basis MEDIDOR) needs an interval above 0")
+        if by_use and info.field_name == "meter_unit" and value is None:
+            raise ValueError("a program by use (basis MEDIDOR) needs the unit of its meters")
+        return value
 
 
 class GenerateProgramOrder(Command):

@@ -14,10 +14,11 @@ from shared.settings import Settings
 COMMANDS = "comandos"
 EVENTS = "eventos"
 AVISOS = "avisos"
+LECTURAS = "lecturas"
 DEAD_LETTERS = "dlx"
 
 # The exchanges external systems publish to (the only ones their broker users may write to).
-INBOUND_EXCHANGES = (AVISOS,)
+INBOUND_EXCHANGES = (AVISOS, LECTURAS)
 
 # Event routing keys consumed by the notification fan-out.
 NOTIFICATION_EVENT_PATTERNS = ("ot.*", "aviso.*")
@@ -45,6 +46,9 @@ def queue_specs() -> dict[str, QueueSpec]:
             "notificaciones", EVENTS, NOTIFICATION_EVENT_PATTERNS, "notificaciones.invalidos"
         ),
         "avisos": QueueSpec("avisos.externos", AVISOS, ("aviso.externo",), "avisos.invalidos"),
+        "lecturas": QueueSpec(
+            "lecturas.externas", LECTURAS, ("lectura.externa",), "lecturas.invalidos"
+        ),
     }
 
 
@@ -77,6 +81,9 @@ async def declare_topology(channel: AbstractChannel, settings: Settings) -> Topo
         ),
         AVISOS: await channel.declare_exchange(
             names(AVISOS), aio_pika.ExchangeType.TOPIC, durable=True
+        ),
+        LECTURAS: await channel.declare_exchange(
+            names(LECTURAS), aio_pika.ExchangeType.TOPIC, durable=True
         ),
         DEAD_LETTERS: await channel.declare_exchange(
             names(DEAD_LETTERS), aio_pika.ExchangeType.DIRECT, durable=True
@@ -116,5 +123,5 @@ async def delete_topology(channel: AbstractChannel, settings: Settings) -> None:
     for spec in queue_specs().values():
         await channel.queue_delete(names(spec.queue))
         await channel.queue_delete(names(spec.dead_letter_queue))
-    for exchange in (COMMANDS, EVENTS, AVISOS, DEAD_LETTERS):
+    for exchange in (COMMANDS, EVENTS, AVISOS, LECTURAS, DEAD_LETTERS):
         await channel.exchange_delete(names(exchange))

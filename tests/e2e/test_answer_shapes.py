@@ -69,6 +69,9 @@ async def test_every_list_without_path_parameters_matches_its_model(
     assert (await admin.post("/app/aviso/crear/", notice)).status == 200
     # A program due within the scheduler's horizon, so that the forecast is not empty.
     await new_program(plant, admin, start=today())
+    # A meter with a reading, so that the meters' list shows a last reading.
+    meter_id = await plant.meter()
+    assert (await admin.post(f"/medidores/{meter_id}/lecturas/", {"value": 12.5})).status == 200
     checked = 0
     for route in gateway.app.router.routes():
         operation = getattr(route.handler, "openapi", None)

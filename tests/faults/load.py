@@ -42,6 +42,8 @@ class Tally:
     """What the client saw while one scenario ran."""
 
     unavailable: int = 0
+    # When each request answered 503 was sent (monotonic).
+    unavailable_at: list[float] = field(default_factory=list)
     hung: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     longest_s: float = 0.0
@@ -147,6 +149,7 @@ class Client:
             tally.statuses[status] += 1
             if status == 503:
                 tally.unavailable += 1
+                tally.unavailable_at.append(started)
                 assert "Retry-After" in answer_headers, "a 503 without Retry-After"
                 pause = float(answer_headers["Retry-After"])
                 await asyncio.sleep(min(pause, MAX_RETRY_PAUSE_S))

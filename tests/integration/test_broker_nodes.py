@@ -10,7 +10,7 @@ from yarl import URL
 
 from shared.settings import Settings
 from tests.api import Plant
-from tests.faults.servers import free_port
+from tests.faults.ports import free_port
 from tests.proxy import TcpProxy
 
 

@@ -25,7 +25,7 @@ async def _paged(db: AsyncEngine, horizon: Horizon) -> list[Forecast]:
     after: ForecastKey | None = None
     while True:
         async with db.connect() as conn:
-            page, _ = await forecast(conn, horizon, "UTC", after=after, limit=997)
+            page = (await forecast(conn, horizon, "UTC", after=after, limit=997)).items
         items += page
         if len(page) < 997:
             return items
@@ -79,7 +79,8 @@ async def test_sql_due_dates_agree_with_the_python_rule(plant: Plant, db: AsyncE
     )
     try:
         async with db.connect() as conn:
-            planned, total = await forecast(conn, Horizon(TODAY, UNTIL, program_ids), "UTC")
+            whole = await forecast(conn, Horizon(TODAY, UNTIL, program_ids), "UTC")
+        planned, total = whole.items, whole.total
         by_program: dict[int, list[date]] = {}
         for item in planned:
             by_program.setdefault(item.program_id, []).append(item.date)

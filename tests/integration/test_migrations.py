@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.db.base import compared_by_migrations
 from shared.db.models import Base
 from shared.migrate import downgrade, upgrade
 from tests.services import plain_url
@@ -19,7 +20,10 @@ async def _differences(url: str) -> list[object]:
     engine = create_async_engine(url)
 
     def compare(connection: Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        context = MigrationContext.configure(
+            connection, opts={"include_name": compared_by_migrations}
+        )
+        return list(compare_metadata(context, Base.metadata))
 
     try:
         async with engine.connect() as conn:
@@ -33,7 +37,12 @@ async def _tables(url: str) -> set[str]:
     try:
         async with engine.connect() as conn:
             rows = await conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                # A partition is part of its table.
+                text(
+                    "SELECT relname AS tablename FROM pg_class"
+                    " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
+                    " AND NOT relispartition"
+                )
             )
             return {row.tablename for row in rows} - {"alembic_version"}
     finally:

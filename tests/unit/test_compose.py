@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -15,6 +13,18 @@ import yaml
 from gateway.routes.ops import routes as ops_routes
 from shared.cli import COMMANDS
 from shared.settings import Settings
+from tests.unit.compose_file import (
+    COMPOSE_FILE,
+    app_services,
+    argv,
+    assert_data_in_named_volumes,
+    comment_lines,
+    depends_on,
+    environment,
+    interpolate,
+    services,
+    worker_service,
+)
 from tests.unit.container_files import (
     DOCKERFILE,
     ROOT,
@@ -25,64 +35,10 @@ from tests.unit.container_files import (
 )
 from workers.runner import WORKER_GROUPS, validate_groups
 
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 
 INFRASTRUCTURE = ("postgres", "rabbitmq")
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-
-
-# --- reading the files ---------------------------------------------------------------------------
-
-
-def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
-
-
-def services() -> dict[str, dict[str, Any]]:
-    return compose()["services"]
-
-
-def worker_service(group: str) -> str:
-    return f"worker-{group}"
-
-
-def app_services() -> dict[str, dict[str, Any]]:
-    """The services that run this project's image (built from the Dockerfile)."""
-    return {name: spec for name, spec in services().items() if "build" in spec}
-
-
-def argv(command: str | list[str]) -> list[str]:
-    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
-
-
-def environment(spec: dict[str, Any]) -> dict[str, str]:
-    env = spec.get("environment") or {}
-    if isinstance(env, list):  # the `- NAME=value` form
-        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
-    return {str(name): "" if value is None else str(value) for name, value in env.items()}
-
-
-def interpolate(value: str) -> str:
-    """Compose's `${NAME:-default}` / `${NAME-default}`, with NAME unset: the default."""
-    value = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", value)
-    assert "$" not in value.replace("$$", ""), f"variable without a default in {value!r}"
-    return value.replace("$$", "$")
-
-
-def depends_on(spec: dict[str, Any]) -> dict[str, str]:
-    deps = spec.get("depends_on") or {}
-    if isinstance(deps, list):  # short form: no condition, i.e. service_started
-        return {name: "service_started" for name in deps}
-    return {
-        name: (options or {}).get("condition", "service_started") for name, options in deps.items()
-    }
-
-
-def comment_lines(path: Path) -> list[str]:
-    return [
-        line.lstrip()[1:] for line in path.read_text().splitlines() if line.lstrip().startswith("#")
-    ]
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------
@@ -120,11 +76,7 @@ def test_infrastructure_images_and_healthchecks() -> None:
     assert "pg_isready" in " ".join(argv(postgres["healthcheck"]["test"]))
     assert rabbitmq["image"].startswith("rabbitmq:3.13-management")
     assert argv(rabbitmq["healthcheck"]["test"])[-3:] == ["rabbitmq-diagnostics", "-q", "ping"]
-    named_volumes = (compose().get("volumes") or {}).keys()
-    for name in INFRASTRUCTURE:
-        for volume in services()[name].get("volumes", []):
-            source = volume.split(":", 1)[0]
-            assert source in named_volumes, f"{name} mounts {source!r}, not a named volume"
+    assert_data_in_named_volumes(INFRASTRUCTURE)
 
 
 def test_every_app_service_runs_a_real_subcommand() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 
 from shared.db.base import table
 from shared.db.models import (
@@ -37,6 +36,7 @@ from shared.messages.catalogs import (
 from shared.passwords import password_pool
 from workers.dispatcher import Handler
 from workers.references import References, missing_ids, require_existing
+from workers.unique_rows import write_unique
 from workers.uow import UnitOfWork
 
 locations = table(Location)
@@ -80,29 +80,6 @@ async def _begin(
     await require_existing(uow, references or {})
 
 
-async def _write(
-    uow: UnitOfWork,
-    table: Table,
-    values: dict[str, Any],
-    object_id: int | None,
-    unique: str,
-    what: str,
-) -> int:
-    """Insert or update the row; a taken `unique` value is a 409."""
-    if object_id is None:
-        statement: Any = insert(table).values(values).on_conflict_do_nothing()
-    else:
-        taken = select(table.c.id).where(table.c[unique] == values[unique], table.c.id != object_id)
-        statement = update(table).where(table.c.id == object_id, ~taken.exists()).values(values)
-    saved = (await uow.session.execute(statement.returning(table.c.id))).scalar_one_or_none()
-    if saved is None:
-        raise Conflict(
-            f"a {what} with {unique} {values[unique]!r} already exists",
-            [field_error(["body", unique], "already exists")],
-        )
-    return int(saved)
-
-
 def _fields(cmd: Command) -> dict[str, Any]:
     return cmd.model_dump(mode="json", exclude={"id"})
 
@@ -118,7 +95,7 @@ async def save_location(cmd: SaveLocation, uow: UnitOfWork) -> dict[str, Any]:
                 "a location cannot be its own ancestor",
                 [field_error(["body", "parent_id"], "is this location or one below it")],
             )
-    location_id = await _write(uow, locations, _fields(cmd), cmd.id, "code", "location")
+    location_id = await write_unique(uow, locations, _fields(cmd), cmd.id, "code", "location")
     return success("Ubicación guardada", id=location_id)
 
 
@@ -136,7 +113,9 @@ async def save_category(cmd: SaveCategory, uow: UnitOfWork) -> dict[str, Any]:
                     )
                 ],
             )
-    category_id = await _write(uow, categories, {"name": cmd.name}, cmd.id, "name", "category")
+    category_id = await write_unique(
+        uow, categories, {"name": cmd.name}, cmd.id, "name", "category"
+    )
     # The links are replaced as a set: one DELETE and one INSERT whatever their number.
     await uow.session.execute(delete(links).where(links.c.category_id == category_id))
     if ids:
@@ -146,13 +125,15 @@ async def save_category(cmd: SaveCategory, uow: UnitOfWork) -> dict[str, Any]:
 
 async def save_maintenance_type(cmd: SaveMaintenanceType, uow: UnitOfWork) -> dict[str, Any]:
     await _begin(uow, maintenance_types, cmd.id, "maintenance type")
-    type_id = await _write(uow, maintenance_types, _fields(cmd), cmd.id, "name", "maintenance type")
+    type_id = await write_unique(
+        uow, maintenance_types, _fields(cmd), cmd.id, "name", "maintenance type"
+    )
     return success("Tipo de mantenimiento guardado", id=type_id)
 
 
 async def save_frequency(cmd: SaveFrequency, uow: UnitOfWork) -> dict[str, Any]:
     await _begin(uow, frequencies, cmd.id, "frequency")
-    frequency_id = await _write(uow, frequencies, _fields(cmd), cmd.id, "name", "frequency")
+    frequency_id = await write_unique(uow, frequencies, _fields(cmd), cmd.id, "name", "frequency")
     return success("Frecuencia guardada", id=frequency_id)
 
 
@@ -162,7 +143,7 @@ async def save_asset(cmd: SaveAsset, uow: UnitOfWork) -> dict[str, Any]:
         "category_id": (categories, cmd.category_id),
     }
     await _begin(uow, assets, cmd.id, "asset", references)
-    asset_id = await _write(uow, assets, _fields(cmd), cmd.id, "code", "asset")
+    asset_id = await write_unique(uow, assets, _fields(cmd), cmd.id, "code", "asset")
     return success("Activo guardado", id=asset_id)
 
 
@@ -179,7 +160,7 @@ async def save_user(cmd: SaveUser, uow: UnitOfWork) -> dict[str, Any]:
             "a new user needs a password",
             [field_error(["body", "password"], "required when creating a user")],
         )
-    user_id = await _write(uow, users, values, cmd.id, "username", "user")
+    user_id = await write_unique(uow, users, values, cmd.id, "username", "user")
     if cmd.id is not None and not cmd.active:
         await uow.session.execute(
             update(tokens)

@@ -91,9 +91,9 @@ async def generate_orders(cmd: GenerateOrders, uow: UnitOfWork) -> dict[str, Any
         )
     horizon = Horizon(uow.now().date(), cmd.until, cmd.program_ids)
     if cmd.dry_run:
-        _, planned = await forecast(uow.session, horizon, uow.settings.plant_tz, limit=0)
+        planned = await forecast(uow.session, horizon, uow.settings.plant_tz, limit=0)
         # The body of a real run, plus the flag (the contract's dry run).
-        return success(GENERATED, generated=planned, dry_run=True)
+        return success(GENERATED, generated=planned.generable, dry_run=True)
     made = await generate(uow.session, horizon, _placement(uow), uow.actor.user_id)
     for technician_id, ids in made.by_technician.items():
         if technician_id is not None:

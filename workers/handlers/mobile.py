@@ -18,11 +18,13 @@ from shared.enums import AvisoPriority, StepKind, WorkOrderStatus
 from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.messages import Command, success
 from shared.messages.avisos import TITLE_MAX
-from shared.messages.mobile import FinishOrder, StartOrder, StepResult
+from shared.messages.mobile import FinishOrder, MeterValue, StartOrder, StepResult
 from workers.avisos import NewNotice, open_notices
 from workers.dispatcher import Handler
+from workers.handlers.meters import APP_SOURCE, refusal_error
 from workers.order_locks import find_locked
 from workers.order_status import status_changed
+from workers.readings.ingest import NewReading, Source, ingest
 from workers.uow import UnitOfWork
 
 wo = table(WorkOrder)
@@ -45,6 +47,11 @@ _STORE_RESULTS = text(
            AS r(id, done, ok, numeric_value, text_value, comment)
      WHERE s.id = r.id AND s.work_order_id = :work_order_id
     """
+)
+_ORDER_METERS = text(
+    "SELECT m.id FROM meters m"
+    " JOIN work_order_assets wa ON wa.asset_id = m.asset_id AND wa.work_order_id = :work_order_id"
+    " WHERE m.id = ANY(CAST(:ids AS integer[]))"
 )
 # An order made for several assets reports its inspection on the first (lowest id), as a split
 # keeps that one on the original order.
@@ -118,11 +125,54 @@ async def finish_order(cmd: FinishOrder, uow: UnitOfWork) -> dict[str, Any]:
     _require_status(row, WorkOrderStatus.EN_PROGRESO, "finished")
     steps = await _order_steps(uow, cmd.work_order_id)
     _check_results(cmd.steps, steps)
+    await _check_meters(uow, cmd.work_order_id, cmd.meter_readings)
     extra = {"notes": cmd.notes} if cmd.notes is not None else {}
-    version = await _move(uow, cmd.work_order_id, row, WorkOrderStatus.COMPLETADA, cmd.at, extra)
+    ended = cmd.at or uow.now()
+    version = await _move(uow, cmd.work_order_id, row, WorkOrderStatus.COMPLETADA, ended, extra)
     await _store_results(uow, cmd.work_order_id, cmd.steps, steps)
     aviso_ids = await _open_inspection_notices(uow, cmd.work_order_id, row.code, cmd.steps, steps)
+    aviso_ids += await _store_meter_readings(uow, cmd.meter_readings, ended)
     return success("Orden finalizada", version=version, aviso_ids=aviso_ids)
+
+
+async def _check_meters(uow: UnitOfWork, work_order_id: int, readings: list[MeterValue]) -> None:
+    if not readings:
+        return
+    params = {"work_order_id": work_order_id, "ids": [r.meter_id for r in readings]}
+    own = set((await uow.session.execute(_ORDER_METERS, params)).scalars())
+    errors = [
+        field_error(
+            ["body", "meter_readings", index, "meter_id"], "not a meter of the order's assets"
+        )
+        for index, reading in enumerate(readings)
+        if reading.meter_id not in own
+    ]
+    if errors:
+        raise Invalid("readings of meters the order does not cover", errors)
+
+
+async def _store_meter_readings(
+    uow: UnitOfWork, readings: list[MeterValue], ended: datetime
+) -> list[int]:
+    """The readings taken at completion, at the order's actual end (the next cycle of a program
+    by use counts from them); the alarm notices they opened."""
+    if not readings:
+        return []
+    done = await ingest(
+        uow.session,
+        [
+            NewReading(index, Decimal(str(r.value)), ended, r.reset, meter_id=r.meter_id)
+            for index, r in enumerate(readings)
+        ],
+        Source(APP_SOURCE, uow.actor.user_id, uow.now()),
+        uow.settings,
+    )
+    if done.refused:
+        refused = done.refused[0]
+        raise refusal_error(refused, ["body", "meter_readings", refused.position])
+    for event in done.events:
+        uow.emit(event)
+    return sorted(done.alarms.values())
 
 
 async def _order_steps(uow: UnitOfWork, work_order_id: int) -> dict[int, _Step]:

@@ -1,18 +1,21 @@
-"""Saving a program: a routine put on assets, with a start, a frequency and a technician.
+"""Saving a program: a routine put on assets, with a start, a frequency and a technician; or,
+by use (basis MEDIDOR), an interval of its assets' counters, and optionally a frequency too.
 
 Refusals in order: role (403), unknown `id` (404), stale `version` (409), body references to
-missing rows or a user who is not an active technician (422, every one reported).
+missing rows, a user who is not an active technician, or (by use) an asset without exactly one
+active counter of the program's unit (422, every one reported).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, insert, select, text, update
 
 from shared.db.base import table
 from shared.db.models import Asset, Program
-from shared.enums import Role
+from shared.enums import MeterKind, ProgramBasis, Role
 from shared.errors import Conflict, Invalid, NotFound, field_error
 from shared.messages import Command, success
 from shared.messages.programs import SaveProgram
@@ -28,6 +31,13 @@ _REFERENCES = text(
     " EXISTS (SELECT 1 FROM frequencies WHERE id = :frequency_id) AS frequency,"
     " EXISTS (SELECT 1 FROM users WHERE id = :technician_id AND role = :technician_role"
     "         AND active) AS technician"
+)
+# By use: how many active counters of the unit each asset has (it needs exactly one).
+_COUNTERS = text(
+    "SELECT a.id, a.position,"
+    " (SELECT count(*) FROM meters m WHERE m.asset_id = a.id AND m.active"
+    "   AND m.kind = :kind AND m.unit = :unit) AS counters"
+    " FROM unnest(CAST(:asset_ids AS integer[])) WITH ORDINALITY AS a(id, position)"
 )
 # The program's assets become exactly `asset_ids`: one DELETE and one INSERT whatever their number.
 _DROP_ASSETS = text(
@@ -62,6 +72,25 @@ def _reference_errors(
     return errors
 
 
+async def _counter_errors(
+    uow: UnitOfWork, cmd: SaveProgram, missing: set[int]
+) -> list[dict[str, Any]]:
+    """Each asset of a program by use must have exactly one active counter of its unit."""
+    rows = await uow.session.execute(
+        _COUNTERS,
+        {"asset_ids": cmd.asset_ids, "kind": MeterKind.CONTADOR.value, "unit": cmd.meter_unit},
+    )
+    return [
+        field_error(
+            ["body", "asset_ids", row.position - 1],
+            f"asset {row.id} has {row.counters} active {MeterKind.CONTADOR} meters in"
+            f" {cmd.meter_unit!r}; a program by use needs exactly one",
+        )
+        for row in rows
+        if row.counters != 1 and row.id not in missing
+    ]
+
+
 async def save_program(cmd: SaveProgram, uow: UnitOfWork) -> dict[str, Any]:
     version = 1
     if cmd.id is not None:
@@ -86,7 +115,10 @@ async def save_program(cmd: SaveProgram, uow: UnitOfWork) -> dict[str, Any]:
             },
         )
     ).one()
-    errors = _reference_errors(cmd, found, await missing_ids(uow.session, assets, cmd.asset_ids))
+    missing_assets = await missing_ids(uow.session, assets, cmd.asset_ids)
+    errors = _reference_errors(cmd, found, missing_assets)
+    if cmd.basis == ProgramBasis.MEDIDOR:
+        errors += await _counter_errors(uow, cmd, set(missing_assets))
     if errors:
         raise Invalid("the body refers to objects that do not exist or do not fit", errors)
 
@@ -102,7 +134,21 @@ async def save_program(cmd: SaveProgram, uow: UnitOfWork) -> dict[str, Any]:
         },
     )
     values["start_date"] = cmd.start_date
-    values["frequency_id"] = cmd.frequency_id or found.routine_frequency
+    if cmd.basis == ProgramBasis.MEDIDOR:
+        # By use, no frequency means by use alone.
+        values |= {
+            "frequency_id": cmd.frequency_id,
+            "meter_interval": Decimal(str(cmd.meter_interval)),
+            "meter_unit": cmd.meter_unit,
+            "meter_lead": Decimal(str(cmd.meter_lead or 0)),
+        }
+    else:
+        values |= {
+            "frequency_id": cmd.frequency_id or found.routine_frequency,
+            "meter_interval": None,
+            "meter_unit": None,
+            "meter_lead": None,
+        }
     if cmd.id is None:
         statement: Any = insert(programs).values(values)
     else:

@@ -11,6 +11,7 @@ from shared.db.models.catalog import (
     category_maintenance_types,
 )
 from shared.db.models.infra import CommandLog, OutboxEvent, OutboxHorizon
+from shared.db.models.meters import Meter, MeterReading
 from shared.db.models.people import ApiToken, LoginFailure, Notification, User
 from shared.db.models.planning import (
     Program,
@@ -37,6 +38,8 @@ __all__ = [
     "Location",
     "LoginFailure",
     "MaintenanceType",
+    "Meter",
+    "MeterReading",
     "Notification",
     "OutboxEvent",
     "OutboxHorizon",

@@ -21,6 +21,14 @@ class Aviso(Base):
         # Exactly one notice per external message, however often it is delivered.
         UniqueConstraint("source", "external_id"),
         Index("ix_avisos_status_created", "status", "created_at"),
+        # A meter has at most one alarm notice still open: a sensor streaming out-of-range
+        # values opens one notice, however many workers take its readings at once.
+        Index(
+            "ux_avisos_open_alarm",
+            "meter_id",
+            unique=True,
+            postgresql_where=text(f"meter_id IS NOT NULL AND status <> '{AvisoStatus.CERRADO}'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +51,8 @@ class Aviso(Base):
     origin_work_order_id: Mapped[int | None] = mapped_column(
         ForeignKey("work_orders.id", ondelete="SET NULL"), index=True
     )
+    # The meter whose alarm opened this notice.
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id", ondelete="RESTRICT"))
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

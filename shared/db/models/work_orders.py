@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, created_at_column, enum_check, updated_at_column
-from shared.enums import StepKind, WorkOrderStatus, WorkOrderType
+from shared.enums import OrderTrigger, StepKind, WorkOrderStatus, WorkOrderType
 
 # Codes come from the database: `OT-<creation year>-<6+ digit sequence>` (see the first migration).
 WORK_ORDER_CODE_DEFAULT = text("next_code('OT', 'work_order_code_seq')")
@@ -38,6 +38,7 @@ class WorkOrder(Base):
     __table_args__ = (
         enum_check("status", WorkOrderStatus),
         enum_check("type", WorkOrderType),
+        enum_check("trigger", OrderTrigger),
         CheckConstraint("scheduled_end >= scheduled_start", name="schedule_ordered"),
         CheckConstraint(
             "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
@@ -84,6 +85,9 @@ class WorkOrder(Base):
         ForeignKey("avisos.id", ondelete="SET NULL", use_alter=True), index=True
     )
     due_date: Mapped[date | None] = mapped_column(Date)
+    # A program's order: due by its date or by its meter's usage (and at which usage).
+    trigger: Mapped[str | None] = mapped_column(Text)
+    due_usage: Mapped[Decimal | None] = mapped_column(Numeric)
     # What `q` searches with trigram ILIKE; kept by PostgreSQL.
     search_text: Mapped[str] = mapped_column(
         Text, Computed("code || ' ' || title || ' ' || notes", persisted=True)

@@ -1,0 +1,161 @@
+"""The `lecturas` consumer group: readings published by machines (SCADA, sensors…) to
+`<ns>.lecturas` with routing key `lectura.externa`, up to a thousand per message.
+
+Each reading is judged on its own: the valid ones are stored (exactly once per meter and
+`taken_at`, however often the message is delivered) in one transaction of a constant number of
+statements (`workers.readings.ingest`), with the alarms and orders they cause; each invalid one
+(not a reading, unknown or inactive meter, a counter going back, taken too far ahead) is copied
+alone to `<ns>.lecturas.invalidos` with the reason in `x-error`, and a message that is not this
+shape goes there whole. Then the message is acked. While the database is unreachable or busy the
+message is held and retried; any other failure is retried and set aside like a failing command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.errors import database_busy_or_down
+from shared.db.retry import while_unreachable
+from shared.messages.meters import ExternalReading, ReadingBatch
+from shared.settings import Settings
+from workers import outbox
+from workers.invalid_copies import copy_invalid, problems
+from workers.metrics import DEAD_LETTERED
+from workers.readings.ingest import Ingested, NewReading, Source, ingest
+
+log = logging.getLogger(__name__)
+
+GROUP = "lecturas"
+EXTERNAL_READINGS = Counter(
+    "mantenimiento_external_readings_total",
+    "Meter readings received from machines, by outcome",
+    ["outcome"],
+)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    source: str
+    readings: list[NewReading]
+    # The raw readings that are not readings, by position, and why.
+    invalid: dict[int, str]
+    raw: list[Any]
+
+
+def _parse(body: bytes, settings: Settings) -> _Parsed | str:
+    """The message's readings, or why the whole message is not one."""
+    try:
+        batch = ReadingBatch.model_validate_json(body)
+    except ValidationError as exc:  # bad JSON is a ValidationError too
+        return f"invalid message: {problems(exc)}"
+    readings: list[NewReading] = []
+    invalid: dict[int, str] = {}
+    for position, raw in enumerate(batch.readings):
+        try:
+            reading = ExternalReading.model_validate(raw, context={"tz": settings.tz})
+        except ValidationError as exc:
+            invalid[position] = f"invalid reading: {problems(exc)}"
+            continue
+        readings.append(
+            NewReading(
+                position,
+                Decimal(str(reading.value)),
+                reading.taken_at,
+                reading.reset,
+                meter_code=reading.meter_code,
+            )
+        )
+    return _Parsed(batch.source, readings, invalid, batch.readings)
+
+
+class ExternalReadingConsumer:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        dead_letters: AbstractExchange,
+        source_queue: str,
+        events_committed: Callable[[], None],
+        failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._settings = settings
+        self._dead_letters = dead_letters
+        # The dead-letter exchange routes by the name of the queue a message failed in.
+        self._source_queue = source_queue
+        self._events_committed = events_committed
+        self._failed = failed
+
+    async def handle(self, message: AbstractIncomingMessage) -> None:
+        parsed = _parse(message.body, self._settings)
+        if isinstance(parsed, str):
+            log.warning("setting aside readings message %s: %s", message.message_id, parsed)
+            await self._copy(message, parsed)
+            EXTERNAL_READINGS.labels("invalid").inc()
+            await message.ack()
+            return
+        try:
+            done = await while_unreachable(
+                lambda: self._store(parsed),
+                f"readings message {message.message_id}",
+                passing=database_busy_or_down,
+            )
+        except Exception:
+            # A bug, not the message: the command path's policy (retry, then the broker
+            # dead-letters it at the delivery limit).
+            log.exception("readings message %s failed", message.message_id)
+            await self._failed(message)
+            return
+        invalid = parsed.invalid | {r.position: r.reason for r in done.refused}
+        await asyncio.gather(
+            *(
+                self._copy(
+                    message,
+                    reason,
+                    orjson.dumps({"source": parsed.source, "readings": [parsed.raw[position]]}),
+                )
+                for position, reason in sorted(invalid.items())
+            )
+        )
+        EXTERNAL_READINGS.labels("stored").inc(len(done.stored))
+        EXTERNAL_READINGS.labels("repeated").inc(
+            len(parsed.readings) - len(done.stored) - len(done.refused)
+        )
+        EXTERNAL_READINGS.labels("invalid").inc(len(invalid))
+        await message.ack()
+
+    async def _store(self, parsed: _Parsed) -> Ingested:
+        async with self._sessionmaker() as session, session.begin():
+            now = datetime.now(self._settings.tz)
+            done = await ingest(
+                session, parsed.readings, Source(parsed.source, None, now), self._settings
+            )
+            await outbox.enqueue_all(session, done.events)
+        if done.events:
+            self._events_committed()
+        return done
+
+    async def _copy(
+        self, message: AbstractIncomingMessage, reason: str, body: bytes | None = None
+    ) -> None:
+        await copy_invalid(
+            self._dead_letters,
+            self._source_queue,
+            message,
+            reason,
+            self._settings.publish_timeout_s,
+            body,
+        )
+        DEAD_LETTERED.labels(GROUP).inc()
