@@ -30,6 +30,8 @@ from gateway.routes import (
     work_orders,
     workload,
 )
+from gateway.tracing import request_spans
+from shared import tracing
 from shared.db.engine import create_engine, observe_pool
 from shared.messaging.rpc import RpcClient
 from shared.settings import Settings
@@ -103,8 +105,10 @@ MAX_REQUEST_LINE_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
+    tracer = tracing.tracer(__name__)
     app = web.Application(
-        middlewares=MIDDLEWARES,
+        # Outermost when tracing is on: the request's span holds all the rest.
+        middlewares=MIDDLEWARES if tracer is None else [request_spans(tracer), *MIDDLEWARES],
         # Larger bodies: 413 with the error body (gateway/middlewares.py).
         client_max_size=settings.max_body_bytes,
         handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},

@@ -80,6 +80,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_response(body, status=500)
 
 
+def route_of(request: web.Request) -> str | None:
+    """The template of the request's route (`/mantenimiento/ot/{id}/`): no id, no query."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else None
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id (taken from `X-Request-Id` or made) on the response, on every log line of the
@@ -101,8 +107,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
             raise
         finally:
             seconds = time.perf_counter() - started
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else "unmatched"
+            route = route_of(request) or "unmatched"
             REQUEST_SECONDS.labels(request.method, route, str(status)).observe(seconds)
             user = request.get(USER)
             access_log.info(

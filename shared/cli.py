@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from shared import tracing
 from shared.logs import configure
 from shared.settings import Settings
 
@@ -97,14 +98,15 @@ def _gateway(settings: Settings, _: argparse.Namespace) -> int:
 
     from gateway.app import create_app
 
-    # The access log is the gateway's own (gateway/middlewares.py), one line per request.
-    web.run_app(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        print=None,
-        access_log=None,
-    )
+    with tracing.configured(settings, "mantenimiento-gateway"):
+        # The access log is the gateway's own (gateway/middlewares.py), one line per request.
+        web.run_app(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            print=None,
+            access_log=None,
+        )
     return 0
 
 
@@ -112,7 +114,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from workers.main import run_worker
 
     groups = [group.strip() for group in args.queues.split(",") if group.strip()]
-    asyncio.run(run_worker(settings, groups, scheduler=args.scheduler))
+    with tracing.configured(settings, "mantenimiento-worker"):
+        asyncio.run(run_worker(settings, groups, scheduler=args.scheduler))
     return 0
 
 

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Meter readings are kept this long (whole monthly partitions dropped past it); an older
     # reading is refused.
     readings_retention_days: int = Field(730, ge=31)
+    # Traces (shared/tracing): an OTLP/HTTP collector's base URL (spans go to its /v1/traces);
+    # unset: nothing is traced, nothing is set up. The service name defaults to the process's
+    # (mantenimiento-gateway, mantenimiento-worker).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
 
     @field_validator("plant_tz")
     @classmethod
@@ -84,6 +89,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_service_name", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # As OpenTelemetry's own variables are read: empty means unset.
+        return value or None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

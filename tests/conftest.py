@@ -15,12 +15,18 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
-from gateway.keys import PUSH, RPC
 from shared.db.engine import create_engine
 from shared.messaging.topology import delete_topology
 from shared.settings import Settings
 from tests.api import Api, Plant
-from tests.services import ServiceUrls, own_run, plain_url, service_urls, with_database
+from tests.services import (
+    ServiceUrls,
+    connected,
+    own_run,
+    plain_url,
+    service_urls,
+    with_database,
+)
 from workers.runner import Worker
 
 
@@ -65,17 +71,11 @@ async def worker(settings: Settings) -> AsyncIterator[Worker]:
     await worker.stop()
 
 
-async def _connected(server: TestServer) -> None:
-    """Wait until the gateway's broker connections (commands, and the push feed) are up."""
-    for broker in (server.app[RPC].broker, server.app[PUSH].broker):
-        await asyncio.wait_for(broker.started.wait(), 20)
-
-
 @pytest.fixture(scope="session")
 async def gateway(settings: Settings, worker: Worker) -> AsyncIterator[TestServer]:
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
-    await _connected(server)
+    await connected(server)
     yield server
     await server.close()
 
@@ -127,7 +127,7 @@ async def gateway_for(planner: Api) -> AsyncIterator:  # type: ignore[type-arg]
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
-        await _connected(server)
+        await connected(server)
         session = ClientSession(base_url=str(server.make_url("/")))
         sessions.append(session)
         return Api(session, planner.token, planner.user), server

@@ -13,7 +13,9 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+from aiohttp.test_utils import TestServer
 
+from gateway.keys import PUSH, RPC
 from shared.messaging.topology import delete_topology
 from shared.migrate import upgrade
 from shared.settings import Settings
@@ -103,3 +105,9 @@ async def own_run(urls: ServiceUrls, prefix: str, **overrides: Any) -> AsyncIter
         await connection.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def connected(server: TestServer) -> None:
+    """Wait until the gateway's broker connections (commands, and the push feed) are up."""
+    for broker in (server.app[RPC].broker, server.app[PUSH].broker):
+        await asyncio.wait_for(broker.started.wait(), 20)

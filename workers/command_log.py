@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
 from shared.messages.base import NOT_FINAL_HTTP_STATUS, is_final
+from workers import outbox
 
 _FIND = text("SELECT status, request_hash, http_status, result FROM command_log WHERE id = :id")
 # The first statement of every command: its stored answer, if any, and the statement limit of
@@ -52,8 +53,8 @@ _RECORD = (
                WITH ORDINALITY AS line(order_id, event, data, position)
          ORDER BY line.position
     ), events AS (
-        INSERT INTO outbox (type, data)
-        SELECT event.type, event.data
+        INSERT INTO outbox (type, data, trace_context)
+        SELECT event.type, event.data, CAST(:trace_context AS jsonb)
           FROM unnest(CAST(:event_types AS text[]), CAST(:event_data AS jsonb[]))
                WITH ORDINALITY AS event(type, data, position)
          ORDER BY event.position
@@ -207,6 +208,7 @@ async def record(
                 "history_data": [orjson.dumps(line.data).decode() for line in history],
                 "event_types": [event.type for event in events],
                 "event_data": [orjson.dumps(event.data).decode() for event in events],
+                "trace_context": outbox.trace_context(),
             },
         )
     ).first()

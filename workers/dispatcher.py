@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import tracing
 from shared.db.errors import statement_limit_hit
 from shared.enums import CommandStatus
 from shared.errors import Conflict, DomainError, Forbidden, Unavailable, invalid_input
@@ -67,6 +68,7 @@ class Dispatcher:
         self._handlers = handlers
         # Called after a commit that wrote outbox events (the relay wakes up for them).
         self._events_committed = events_committed
+        self._tracer = tracing.tracer(__name__)
 
     async def dispatch(
         self,
@@ -87,7 +89,11 @@ class Dispatcher:
                 command = command_type.model_validate_json(body, context={"tz": self._settings.tz})
             except ValidationError as exc:
                 raise invalid_input(exc, "body") from None
-            return await self._run(handler, command, command_id, actor, routing_key, request_hash)
+            # The handler's span holds its transaction's statements; its outbox events keep it.
+            with tracing.span(self._tracer, handler.__name__):
+                return await self._run(
+                    handler, command, command_id, actor, routing_key, request_hash
+                )
         except DomainError as error:
             # The work was rolled back with its transaction; the refusal is stored on its own.
             return await self._refuse(command_id, actor, routing_key, request_hash, error)

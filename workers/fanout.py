@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.enums import NotificationKind, Role
 from shared.messages import events
+from workers import outbox
 
 # How many order codes a message about several orders names before "…".
 CODES_NAMED = 5
@@ -65,8 +66,9 @@ def _statement(rule: Rule) -> TextClause:
             ON CONFLICT (event_id, user_id) DO NOTHING
             RETURNING 1
         )
-        INSERT INTO outbox (type, data)
-        SELECT :signal_type, CAST(:signal_data AS jsonb) WHERE EXISTS (SELECT 1 FROM new)
+        INSERT INTO outbox (type, data, trace_context)
+        SELECT :signal_type, CAST(:signal_data AS jsonb), CAST(:trace_context AS jsonb)
+         WHERE EXISTS (SELECT 1 FROM new)
         """
     )
 
@@ -88,6 +90,7 @@ class Fanout:
                 "actor": self.actor,
                 "signal_type": signal.type,
                 "signal_data": orjson.dumps(signal.model_dump(mode="json")).decode(),
+                "trace_context": outbox.trace_context(),
             },
         )
         return bool(cast(CursorResult[Any], result).rowcount)

@@ -2,6 +2,9 @@
 
 Any worker may relay; `FOR UPDATE SKIP LOCKED` keeps two relays off the same rows. A crash between
 publish and marking re-publishes an event, so consumers dedupe on the event id (`message_id`).
+
+Every statement that writes outbox rows stores `trace_context()` in them, the context of the span
+writing them (null while tracing is off); the relay publishes each event as that span's child.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import tracing
 from shared.db.errors import database_unreachable
 from shared.faults import crash_point
 from shared.messages.events import DomainEvent
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import EVENTS, declare_topology
+from shared.messaging.tracing import publishing
 from shared.settings import Settings
 from workers.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_LAG
 
@@ -30,7 +36,7 @@ BATCH = 500
 SWEEP_INTERVAL_S = 2.0
 
 _CLAIM = text(
-    "SELECT id, type, data, created_at FROM outbox WHERE published_at IS NULL "
+    "SELECT id, type, data, created_at, trace_context FROM outbox WHERE published_at IS NULL "
     "ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED"
 )
 _MARK = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
@@ -47,6 +53,7 @@ class OutboxRelay:
         self._settings = settings
         self._exchange: AbstractExchange | None = None
         self._wake = asyncio.Event()
+        self._tracer = tracing.tracer(__name__)
 
     async def setup(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=True)
@@ -86,28 +93,7 @@ class OutboxRelay:
         async with self._sessionmaker() as session, session.begin():
             rows = (await session.execute(_CLAIM, {"batch": BATCH})).all()
             # Confirms are pipelined: the batch costs one broker round trip, not one per event.
-            await asyncio.gather(
-                *(
-                    self._exchange.publish(
-                        json_message(
-                            orjson.dumps(
-                                {
-                                    "id": row.id,
-                                    "type": row.type,
-                                    "at": row.created_at,
-                                    "data": row.data,
-                                }
-                            ),
-                            message_id=str(row.id),
-                            type=row.type,
-                        ),
-                        row.type,
-                        mandatory=False,
-                        timeout=self._settings.publish_timeout_s,
-                    )
-                    for row in rows
-                )
-            )
+            await asyncio.gather(*(self._publish(row) for row in rows))
             if rows:
                 published = datetime.now(UTC)
                 for row in rows:
@@ -116,10 +102,35 @@ class OutboxRelay:
                 await session.execute(_MARK, {"ids": [row.id for row in rows]})
         return len(rows)
 
+    async def _publish(self, row: Row[Any]) -> None:
+        assert self._exchange is not None
+        message_id = str(row.id)
+        headers: dict[str, Any] = {}
+        # In the trace of the command (or the event) that wrote the row.
+        with publishing(
+            self._tracer, self._exchange.name, row.type, message_id, headers, row.trace_context
+        ):
+            body = {"id": row.id, "type": row.type, "at": row.created_at, "data": row.data}
+            await self._exchange.publish(
+                json_message(
+                    orjson.dumps(body), message_id=message_id, type=row.type, headers=headers
+                ),
+                row.type,
+                mandatory=False,
+                timeout=self._settings.publish_timeout_s,
+            )
+
+
+def trace_context() -> str | None:
+    """The `trace_context` of the outbox rows written now (JSON, for `CAST(… AS jsonb)`)."""
+    carrier = tracing.carrier()
+    return None if carrier is None else orjson.dumps(carrier).decode()
+
 
 _ENQUEUE = text(
-    "INSERT INTO outbox (type, data)"
-    " SELECT e.type, e.data FROM unnest(CAST(:types AS text[]), CAST(:data AS jsonb[]))"
+    "INSERT INTO outbox (type, data, trace_context)"
+    " SELECT e.type, e.data, CAST(:trace_context AS jsonb)"
+    " FROM unnest(CAST(:types AS text[]), CAST(:data AS jsonb[]))"
     " WITH ORDINALITY AS e(type, data, position) ORDER BY e.position"
 )
 
@@ -134,5 +145,6 @@ async def enqueue_all(session: AsyncSession, events: Sequence[DomainEvent]) -> N
         {
             "types": [event.type for event in events],
             "data": [orjson.dumps(event.model_dump(mode="json")).decode() for event in events],
+            "trace_context": trace_context(),
         },
     )

@@ -25,6 +25,7 @@ from aio_pika.abc import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import tracing
 from shared.db.engine import create_engine, create_sessionmaker, observe_pool
 from shared.db.retry import while_unreachable
 from shared.enums import CommandStatus
@@ -33,6 +34,7 @@ from shared.messages import Actor, Reply
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import DEAD_LETTERS, Topology, declare_topology, queue_specs
+from shared.messaging.tracing import processing
 from shared.settings import Settings
 from workers import external_avisos, external_readings
 from workers.dispatcher import Dispatcher, PoisonMessage
@@ -122,6 +124,7 @@ class Worker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._relay_task: asyncio.Task[None] | None = None
         self._stopped = False
+        self._tracer = tracing.tracer(__name__)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -144,7 +147,7 @@ class Worker:
         for group in self._groups:
             queue = topology.queues[group]
             handle = self._handler_of(group, topology)
-            tag = await queue.consume(functools.partial(self._on_message, handle))
+            tag = await queue.consume(functools.partial(self._on_message, queue.name, handle))
             self._consumers.append((queue, tag))
             self._group_of[tag] = group
 
@@ -171,12 +174,15 @@ class Worker:
             ).handle
         return self._handle
 
-    async def _on_message(self, handle: MessageHandler, message: AbstractIncomingMessage) -> None:
+    async def _on_message(
+        self, queue: str, handle: MessageHandler, message: AbstractIncomingMessage
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)
         try:
-            await handle(message)
+            with processing(self._tracer, queue, message):
+                await handle(message)
         finally:
             self._in_flight.discard(task)
 

@@ -20,12 +20,14 @@ from datetime import date, datetime, time, timedelta
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import tracing
 from shared.db.errors import database_unreachable
 from shared.enums import Role
 from shared.messages.programs import GenerateOrders
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import COMMANDS, declare_topology
+from shared.messaging.tracing import publishing
 from shared.settings import Settings
 from workers import retention
 
@@ -60,6 +62,7 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._purging: asyncio.Task[None] | None = None
         self.broker = Broker(settings, [self._setup])
+        self._tracer = tracing.tracer(__name__)
 
     async def _setup(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=True)
@@ -69,15 +72,20 @@ class Scheduler:
         """Publish the day's command (confirmed by the broker); its id."""
         assert self._exchange is not None, "publish before the broker is up"
         command_id, command = daily_command(self._settings, today)
-        message = json_message(
-            command.model_dump_json().encode(),
-            message_id=str(command_id),
-            type=command.routing_key,
-            headers={"x-user-role": ROLE.value, "x-request-id": f"scheduler-{today}"},
-        )
-        await self._exchange.publish(
-            message, command.routing_key, timeout=self._settings.publish_timeout_s
-        )
+        headers = {"x-user-role": ROLE.value, "x-request-id": f"scheduler-{today}"}
+        # The root of the day's generation trace, when tracing is on.
+        with publishing(
+            self._tracer, self._exchange.name, command.routing_key, str(command_id), headers
+        ):
+            message = json_message(
+                command.model_dump_json().encode(),
+                message_id=str(command_id),
+                type=command.routing_key,
+                headers=headers,
+            )
+            await self._exchange.publish(
+                message, command.routing_key, timeout=self._settings.publish_timeout_s
+            )
         log.info("published generation up to %s (command %s)", command.until, command_id)
         return command_id
 

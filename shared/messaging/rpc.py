@@ -14,11 +14,13 @@ import uuid
 import aiormq
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 
+from shared import tracing
 from shared.errors import Unavailable
 from shared.messages import Reply
 from shared.messaging.connection import Broker
 from shared.messaging.publishing import json_message
 from shared.messaging.topology import COMMANDS, Names, declare_topology
+from shared.messaging.tracing import publishing
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class RpcClient:
         self._exchange: AbstractExchange | None = None
         self.reply_queue = Names(settings.amqp_namespace)(f"respuestas.{uuid.uuid4().hex}")
         self.broker = Broker(settings, [self._setup])
+        self._tracer = tracing.tracer(__name__)
 
     async def _setup(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -51,7 +54,8 @@ class RpcClient:
     async def call(
         self, routing_key: str, body: bytes, *, command_id: str, headers: dict[str, str]
     ) -> Reply | None:
-        """Send a command; its reply, or None when none came within `COMMAND_TIMEOUT_S`."""
+        """Send a command; its reply, or None when none came within `COMMAND_TIMEOUT_S`.
+        `headers` also get the trace context, when tracing is on."""
         if not self.broker.ready or self._exchange is None:
             raise Unavailable(BROKER_DOWN)
         # One correlation id per call: two calls may carry the same command id (a repeated
@@ -59,21 +63,27 @@ class RpcClient:
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._futures[correlation_id] = future
-        message = json_message(
-            body,
-            message_id=command_id,
-            type=routing_key,
-            correlation_id=correlation_id,
-            reply_to=self.reply_queue,
-            headers=headers,
-        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.command_timeout_s
         try:
             try:
-                await self._exchange.publish(
-                    message, routing_key, mandatory=True, timeout=self._settings.publish_timeout_s
-                )
+                with publishing(
+                    self._tracer, self._exchange.name, routing_key, command_id, headers
+                ):
+                    message = json_message(
+                        body,
+                        message_id=command_id,
+                        type=routing_key,
+                        correlation_id=correlation_id,
+                        reply_to=self.reply_queue,
+                        headers=headers,
+                    )
+                    await self._exchange.publish(
+                        message,
+                        routing_key,
+                        mandatory=True,
+                        timeout=self._settings.publish_timeout_s,
+                    )
             except (
                 aiormq.exceptions.AMQPError,
                 aiormq.exceptions.ChannelInvalidStateError,

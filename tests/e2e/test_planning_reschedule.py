@@ -231,7 +231,7 @@ def _statements(worker: Worker) -> Iterator[list[str]]:
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not statement.lstrip().startswith(
             (
-                "SELECT id, type, data, created_at FROM outbox",
+                "SELECT id, type, data, created_at, trace_context FROM outbox",
                 "UPDATE outbox SET published_at",
                 "SELECT count(*) AS events",  # the relay's backlog metric, after each sweep
             )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 import uuid
-from collections.abc import Callable
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator, Callable
 
 import aio_pika
 from aiohttp import ClientSession
@@ -42,30 +44,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
-    own_namespace: Settings, plant: Plant, planner: Api
-) -> None:
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, caller: Api, **extra: str
+) -> AsyncIterator[tuple[Api, list[Process]]]:
+    """A worker (orders) and a gateway as processes with `settings` (and `extra` variables), and
+    `caller` as a client of that gateway once it is ready; at the end both get SIGTERM and are
+    waited for (their exit codes are then the processes' `returncode`)."""
     port = free_port()
-    env = environment(own_namespace, HTTP_PORT=str(port))
+    env = environment(settings, HTTP_PORT=str(port), **extra)
     worker = await asyncio.create_subprocess_exec(*CLI, "worker", "--queues", "ordenes", env=env)
     gateway = await asyncio.create_subprocess_exec(*CLI, "gateway", env=env)
     try:
-        order = await plant.work_order()
         async with ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
-            api = Api(session, planner.token, planner.user)
+            api = Api(session, caller.token, caller.user)
             await wait_ready(api)
-            response = await api.post(f"/ot/{order}/actualizar/", {"notes": "desde procesos"})
-            assert response.status == 200, response.body
-        assert (
-            await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
-            == "desde procesos"
-        )
+            yield api, [worker, gateway]
     finally:
         for process in (worker, gateway):
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
-        codes = [await asyncio.wait_for(p.wait(), 15) for p in (worker, gateway)]
-    assert codes == [0, 0]
+        for process in (worker, gateway):
+            await asyncio.wait_for(process.wait(), 15)
+
+
+async def test_worker_and_gateway_processes_serve_and_stop_on_sigterm(
+    own_namespace: Settings, plant: Plant, planner: Api
+) -> None:
+    order = await plant.work_order()
+    async with serving(own_namespace, planner) as (api, processes):
+        response = await api.post(f"/ot/{order}/actualizar/", {"notes": "desde procesos"})
+        assert response.status == 200, response.body
+    assert (
+        await plant.scalar("SELECT notes FROM work_orders WHERE id = :id", id=order)
+        == "desde procesos"
+    )
+    assert [process.returncode for process in processes] == [0, 0]
 
 
 async def test_run_starts_everything_and_ctrl_c_stops_it(own_namespace: Settings) -> None:

@@ -71,6 +71,9 @@ class OutboxEvent(Base):
     xact_id: Mapped[int] = mapped_column(
         BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint")
     )
+    # The W3C trace context (`traceparent`, …) of the span that wrote the event, null while
+    # tracing is off: the relay publishes the event as that span's child.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
 
 
 class OutboxHorizon(Base):
