@@ -4,7 +4,7 @@
 A valid message becomes one notice per `(source, external_id)` however often it is delivered,
 and planners are told (an `aviso.creado` event, only when the notice is new). A message no retry
 can fix (not JSON, wrong schema, unknown asset code) is copied to `<ns>.avisos.invalidos` with
-the reason in header `x-error` (`workers.invalid_copies`) and acked; nothing else changes. While
+the reason in header `x-error` (`workers.inbound`) and acked; nothing else changes. While
 the database is unreachable the message is held and retried, never dead-lettered; any other
 failure is retried and set aside like a failing command.
 """
@@ -12,12 +12,10 @@ failure is retried and set aside like a failing command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.retry import while_unreachable
 from shared.messages import events
@@ -25,8 +23,7 @@ from shared.messages.avisos import ExternalAviso
 from shared.settings import Settings
 from workers import outbox
 from workers.avisos import NewNotice, asset_id_by_code, insert_external
-from workers.invalid_copies import copy_invalid, problems
-from workers.metrics import DEAD_LETTERED
+from workers.inbound import InboundConsumer, problems
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +47,8 @@ def parse(body: bytes, settings: Settings) -> ExternalAviso:
         raise InvalidNotice(f"invalid message: {problems(exc)}") from exc
 
 
-class ExternalAvisoConsumer:
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        dead_letters: AbstractExchange,
-        source_queue: str,
-        events_committed: Callable[[], None],
-        failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._settings = settings
-        self._dead_letters = dead_letters
-        # The dead-letter exchange routes by the name of the queue a message failed in.
-        self._source_queue = source_queue
-        self._events_committed = events_committed
-        self._failed = failed
+class ExternalAvisoConsumer(InboundConsumer):
+    group = GROUP
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -76,15 +58,8 @@ class ExternalAvisoConsumer:
             )
         except InvalidNotice as exc:
             log.warning("dead-lettering external notice %s: %s", message.message_id, exc)
-            await copy_invalid(
-                self._dead_letters,
-                self._source_queue,
-                message,
-                str(exc),
-                self._settings.publish_timeout_s,
-            )
+            await self.set_aside(message, str(exc))
             EXTERNAL_NOTICES.labels("invalid").inc()
-            DEAD_LETTERED.labels(GROUP).inc()
         except Exception:
             # A bug, not the message: the command path's policy (retry, then the broker
             # dead-letters it at the delivery limit).

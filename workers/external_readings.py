@@ -14,25 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.errors import database_busy_or_down
 from shared.db.retry import while_unreachable
 from shared.messages.meters import ExternalReading, ReadingBatch
 from shared.settings import Settings
 from workers import outbox
-from workers.invalid_copies import copy_invalid, problems
-from workers.metrics import DEAD_LETTERED
+from workers.inbound import InboundConsumer, problems
 from workers.readings.ingest import Ingested, NewReading, Source, ingest
 
 log = logging.getLogger(__name__)
@@ -80,29 +77,14 @@ def _parse(body: bytes, settings: Settings) -> _Parsed | str:
     return _Parsed(batch.source, readings, invalid, batch.readings)
 
 
-class ExternalReadingConsumer:
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        dead_letters: AbstractExchange,
-        source_queue: str,
-        events_committed: Callable[[], None],
-        failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._settings = settings
-        self._dead_letters = dead_letters
-        # The dead-letter exchange routes by the name of the queue a message failed in.
-        self._source_queue = source_queue
-        self._events_committed = events_committed
-        self._failed = failed
+class ExternalReadingConsumer(InboundConsumer):
+    group = GROUP
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         parsed = _parse(message.body, self._settings)
         if isinstance(parsed, str):
             log.warning("setting aside readings message %s: %s", message.message_id, parsed)
-            await self._copy(message, parsed)
+            await self.set_aside(message, parsed)
             EXTERNAL_READINGS.labels("invalid").inc()
             await message.ack()
             return
@@ -121,7 +103,7 @@ class ExternalReadingConsumer:
         invalid = parsed.invalid | {r.position: r.reason for r in done.refused}
         await asyncio.gather(
             *(
-                self._copy(
+                self.set_aside(
                     message,
                     reason,
                     orjson.dumps({"source": parsed.source, "readings": [parsed.raw[position]]}),
@@ -146,16 +128,3 @@ class ExternalReadingConsumer:
         if done.events:
             self._events_committed()
         return done
-
-    async def _copy(
-        self, message: AbstractIncomingMessage, reason: str, body: bytes | None = None
-    ) -> None:
-        await copy_invalid(
-            self._dead_letters,
-            self._source_queue,
-            message,
-            reason,
-            self._settings.publish_timeout_s,
-            body,
-        )
-        DEAD_LETTERED.labels(GROUP).inc()

@@ -39,6 +39,7 @@ from shared.settings import Settings
 from workers import external_avisos, external_readings
 from workers.dispatcher import Dispatcher, PoisonMessage
 from workers.handlers import COMMAND_HANDLERS
+from workers.inbound import InboundConsumer
 from workers.metrics import COMMAND_SECONDS, COMMANDS_HANDLED, DEAD_LETTERED
 from workers.notifier import Notifier
 from workers.outbox import OutboxRelay
@@ -155,13 +156,12 @@ class Worker:
         if group == "notificaciones":
             return self._notify
         # What machines publish: each consumer sets its invalid messages aside itself.
-        inbound: dict[
-            str,
-            type[external_avisos.ExternalAvisoConsumer]
-            | type[external_readings.ExternalReadingConsumer],
-        ] = {
-            external_avisos.GROUP: external_avisos.ExternalAvisoConsumer,
-            external_readings.GROUP: external_readings.ExternalReadingConsumer,
+        inbound: dict[str, type[InboundConsumer]] = {
+            consumer.group: consumer
+            for consumer in (
+                external_avisos.ExternalAvisoConsumer,
+                external_readings.ExternalReadingConsumer,
+            )
         }
         if group in inbound:
             return inbound[group](
