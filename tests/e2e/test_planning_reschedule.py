@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
-
 from shared.settings import Settings
 from tests.api import Api, Plant
+from tests.statements import not_the_relays, statements_sent
 from workers.runner import Worker
 
 UTC = timezone.utc
@@ -222,29 +219,6 @@ async def test_malformed_bulk_bodies_are_422(plant: Plant, planner: Api, tech: A
     assert (await tech.post("/ot/fechas/", {"updates": [item]})).status == 403
 
 
-@contextmanager
-def _statements(worker: Worker) -> Iterator[list[str]]:
-    """Statements the worker's command transactions run (the outbox relay's own, and the
-    metrics' sample of the outbox backlog, are left out)."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().startswith(
-            (
-                "SELECT id, type, data, created_at, trace_context FROM outbox",
-                "UPDATE outbox SET published_at",
-                "SELECT count(*) AS events",  # the relay's backlog metric, after each sweep
-            )
-        ):
-            seen.append(statement)
-
-    event.listen(worker.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(worker.engine.sync_engine, "before_cursor_execute", count)
-
-
 async def test_bulk_statement_count_does_not_grow_with_the_items(
     plant: Plant, planner: Api, worker: Worker, tech: Api
 ) -> None:
@@ -252,7 +226,7 @@ async def test_bulk_statement_count_does_not_grow_with_the_items(
     for size in (10, 5000):
         ids = await plant.work_orders(size, technician_id=tech.id)
         updates = [{"id": order, "date": "2033-03-03", "reason": "Plan"} for order in ids]
-        with _statements(worker) as seen:
+        with statements_sent(worker.engine, not_the_relays) as seen:
             response = await planner.post("/ot/fechas/", {"updates": updates})
         assert response.status == 200 and response.body["updated"] == size
         counts.append(len(seen))

@@ -8,13 +8,11 @@ not allow is refused with 403 by the worker itself, whatever the gateway checked
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from shared.messages import COMMANDS
 from shared.settings import Settings
@@ -22,6 +20,7 @@ from tests.api import Api, Plant
 from tests.e2e.notification_helpers import aviso
 from tests.e2e.program_helpers import new_program, routine, today
 from tests.integration.command_bus import command_bus, fingerprint, watermarks
+from tests.statements import not_the_relays, statements_sent
 from workers.runner import Worker
 
 Case = Callable[[Plant], Awaitable[tuple[dict[str, Any], str]]]
@@ -228,22 +227,6 @@ def test_every_command_type_has_a_case() -> None:
     assert set(CASES) == set(COMMANDS)
 
 
-@contextmanager
-def statements_of(worker: Worker) -> Iterator[list[str]]:
-    """The statements a worker sends meanwhile, but for its outbox relay's."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "published_at" not in statement:
-            seen.append(statement)
-
-    event.listen(worker.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(worker.engine.sync_engine, "before_cursor_execute", count)
-
-
 @pytest.mark.parametrize("routing_key", sorted(COMMANDS))
 async def test_a_command_delivered_again_answers_its_result_and_changes_nothing(
     routing_key: str, own_namespace: Settings, worker_for: Any, plant: Plant
@@ -260,7 +243,7 @@ async def test_a_command_delivered_again_answers_its_result_and_changes_nothing(
         assert first.http_status == 200, first.body
         marks = await watermarks(plant.db)
         before = await fingerprint(plant.db, marks)
-        with statements_of(worker) as statements:
+        with statements_sent(worker.engine, not_the_relays) as statements:
             again = await bus.send(
                 routing_key, body, user_id=user.id, role=user.user["role"], command_id=command_id
             )

@@ -7,8 +7,6 @@ makes due."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,14 +14,13 @@ from typing import Any
 import aio_pika
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
-from sqlalchemy import event
 
 from shared.messaging.topology import Names
 from shared.settings import Settings
 from shared.tools.publish_readings import publish
 from tests.api import Api, Plant
 from tests.e2e.program_helpers import routine, save_program, today
-from workers.runner import Worker
+from tests.statements import not_the_relays, statements_sent
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
@@ -169,23 +166,6 @@ async def test_a_message_twice_or_out_of_order_never_corrupts_usage(
     assert last.last_taken_at == datetime.fromisoformat(at(120))
 
 
-@contextmanager
-def counting(worker: Worker) -> Iterator[list[str]]:
-    """The statements the worker sends meanwhile (its outbox relay's polls aside)."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "published_at" not in statement:
-            seen.append(statement)
-
-    engine = worker.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 async def test_a_message_costs_the_same_statements_whatever_its_size(
     own_namespace: Settings, plant: Plant, worker_for: Any, planner: Api, tech: Api
 ) -> None:
@@ -214,7 +194,7 @@ async def test_a_message_costs_the_same_statements_whatever_its_size(
             {"meter_code": codes[i % 4], "value": 60 + i // 4, "taken_at": at(i // 4)}
             for i in range(size)
         ]
-        with counting(worker) as statements:
+        with statements_sent(worker.engine, not_the_relays) as statements:
             await publish(own_namespace, message("scada-1", batch))
             await until_stored(plant, gauges[-1], size // 4)
             for _ in range(100):  # the message is done when its alarms are written

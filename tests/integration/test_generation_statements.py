@@ -3,33 +3,12 @@ on the worker's own engine (the worker runs in the test process)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from tests.api import Api, Plant
 from tests.e2e.program_helpers import routine, today
+from tests.statements import not_the_relays, statements_sent
 from workers.runner import Worker
-
-
-@contextmanager
-def counting(worker: Worker) -> Iterator[list[str]]:
-    """The statements the worker's commands send meanwhile (the outbox relay's polls aside)."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "published_at" not in statement:
-            statements.append(statement)
-
-    engine = worker.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def _programs(plant: Plant, routine_id: int, count: int, technician: int) -> list[int]:
@@ -65,7 +44,7 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(
     counts, generated = [], []
     for size in (10, 200):
         programs = await _programs(plant, routine_id, size, tech.id)
-        with counting(worker) as statements:
+        with statements_sent(worker.engine, not_the_relays) as statements:
             answer = await planner.post(
                 "/programas/generar/", {"until": until, "program_ids": programs}
             )

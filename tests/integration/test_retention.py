@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine
 from shared.migrate import upgrade
 from shared.settings import Settings
 from tests.api import Plant
+from tests.statements import statements_sent
 from workers.retention import keep_reading_partitions, purge
 from workers.scheduler import Scheduler
 
@@ -104,20 +103,6 @@ async def _left(plant: Plant, table: str, ids: list[Any]) -> int:
     )
 
 
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-
-
 async def test_what_is_past_its_retention_goes_and_nothing_else(
     plant: Plant, settings: Settings
 ) -> None:
@@ -160,7 +145,7 @@ async def test_more_rows_than_a_batch_go_one_statement_per_batch(
             events = await _outbox(plant, rows, relayed_days_ago=8)
             commands = await _commands(plant, rows + 1, finished_days_ago=31)
             notes = await _notifications(plant, rows + 2, read=True, days_ago=200)
-            with counting(engine) as statements:
+            with statements_sent(engine) as statements:
                 counts = await purge(engine, small, datetime.now(UTC))
             assert counts == {"outbox": rows, "command_log": rows + 1, "notifications": rows + 2}
             # A table of n rows takes n // batch full batches and one short one: one DELETE
