@@ -173,13 +173,13 @@ async def running(processes: Sequence[Process]) -> AsyncIterator[Sequence[Proces
 
 
 def service_processes(site: Site) -> list[Process]:
-    """The gateway, a worker for the commands and one for the notifications, started as in
-    production (one worker per group, as in docker-compose.yml)."""
+    """The gateway, a worker for the commands and the machines' readings, and one for the
+    notifications, started as in production."""
     env = site.env()
     worker = [str(BIN / "mantenimiento"), "worker", "--queues"]
     return [
         Process("gateway", [str(BIN / "mantenimiento"), "gateway"], env),
-        Process("worker", [*worker, "ordenes,generacion"], env),
+        Process("worker", [*worker, "ordenes,generacion,lecturas"], env),
         Process("notifier", [*worker, "notificaciones"], env),
     ]
 
