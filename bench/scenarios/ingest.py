@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -73,7 +74,7 @@ async def _ceiling(connection: asyncpg.Connection, readings: Readings, source: s
     return seconds
 
 
-async def _until(what: str, began: float, probe: Any) -> None:
+async def _until(what: str, began: float, probe: Callable[[], Awaitable[bool]]) -> None:
     while not await probe():
         if time.perf_counter() - began > INGEST_WAIT_S:
             raise WrongAnswer(f"{what} after {INGEST_WAIT_S:g}s")
@@ -146,7 +147,7 @@ def sizes(run: Run) -> tuple[int, int]:
     return (QUICK_COUNTERS, QUICK_ROUNDS) if run.quick else (COUNTERS, ROUNDS)
 
 
-async def counters(run: Run, prefix: str, count: int) -> list[Counter]:
+async def new_counters(run: Run, prefix: str, count: int) -> list[Counter]:
     async with run.database() as connection:
         assets = await connection.fetchval("SELECT count(*) FROM assets")
         return await add_counters(connection, count, prefix, assets)
@@ -161,7 +162,7 @@ def ending_now(counters: list[Counter], rounds: int) -> Readings:
 async def rate_i1(run: Run) -> tuple[float, float, dict[str, Any]]:
     """I1's measure: the service's and the ceiling's readings per second, and the detail."""
     count, rounds = sizes(run)
-    readings = ending_now(await counters(run, "I1-", count), rounds)
+    readings = ending_now(await new_counters(run, "I1-", count), rounds)
     service_s, ceiling_s, detail = await ingest(run, readings, "bench-i1")
     run.figures["I1_readings_per_s"] = len(readings) / service_s
     return len(readings) / service_s, len(readings) / ceiling_s, detail

@@ -10,7 +10,7 @@ import time
 
 from bench.readings import SPACING, Readings, store_history
 from bench.registry import Goal, Row, Run, scenario
-from bench.scenarios.ingest import counters, ending_now, ingest, rate_i1, sizes
+from bench.scenarios.ingest import ending_now, ingest, new_counters, rate_i1, sizes
 
 # Rounds already stored per counter, as a multiple of the rounds sent.
 GROWTH = 10
@@ -23,7 +23,7 @@ async def readings_beside_history(run: Run) -> list[Row]:
         small = (await rate_i1(run))[0]
     count, rounds = sizes(run)
     # The history, then the rounds sent right after it.
-    whole = ending_now(await counters(run, "S2-", count), rounds * (GROWTH + 1))
+    whole = ending_now(await new_counters(run, "S2-", count), rounds * (GROWTH + 1))
     history = Readings(whole.counters, whole.start, rounds * GROWTH)
     readings = Readings(
         whole.counters, history.last_taken_at + SPACING, rounds, first=history.rounds
