@@ -51,7 +51,7 @@ class _Parsed:
     readings: list[NewReading]
     # The raw readings that are not readings, by position, and why.
     invalid: dict[int, str]
-    raw: list[dict[str, Any]]
+    raw: list[Any]
 
 
 def _parse(body: bytes, settings: Settings) -> _Parsed | str:

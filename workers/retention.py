@@ -98,18 +98,17 @@ async def keep_reading_partitions(
             {"first_day": cutoff.date(), "last_day": (now + PARTITIONS_AHEAD).date()},
         )
         dropped = await conn.scalar(_DROP_PARTITIONS, {"cutoff": cutoff})
+    log.info("meter readings: %s partitions made, %s dropped", made, dropped)
     return int(made or 0), int(dropped or 0)
 
 
 async def purge(engine: AsyncEngine, settings: Settings, now: datetime) -> dict[str, int]:
-    """Apply every retention rule as of `now`; rows deleted per table (partitions dropped for
-    the readings)."""
+    """Apply every retention rule as of `now`; rows deleted per table."""
     counts = {
         rule.name: await purge_rule(
             engine, rule, now - timedelta(days=rule.days(settings)), settings.retention_batch
         )
         for rule in RULES
     }
-    _, counts["meter_readings"] = await keep_reading_partitions(engine, settings, now)
     log.info("retention purge: %s", counts)
     return counts

@@ -1,6 +1,7 @@
 """The daily generation: publishes `programa.generar` up to today + GENERATION_HORIZON_DAYS when
-it starts and again after every plant-local midnight; after each publication, the retention
-purge (workers.retention) runs beside the loop, so it never delays generation, and a purge that
+it starts and again after every plant-local midnight; after each publication, the meter
+readings' partitions are made ahead and the retention purge runs (workers.retention), beside the
+loop, so it never delays generation, and a purge that
 fails is logged and tried again at the next run.
 
 Safe to run more than once: every scheduler derives the same command id for a day (uuid5 of the
@@ -95,8 +96,10 @@ class Scheduler:
             await asyncio.sleep(seconds_until_next_run(datetime.now(self._settings.tz)))
 
     async def _purge(self) -> None:
+        now = datetime.now(self._settings.tz)
         try:
-            await retention.purge(self._engine, self._settings, datetime.now(self._settings.tz))
+            await retention.keep_reading_partitions(self._engine, self._settings, now)
+            await retention.purge(self._engine, self._settings, now)
         except Exception as exc:  # the next run purges what this one left
             if database_unreachable(exc):
                 log.warning("retention purge: database unreachable (%r)", exc)

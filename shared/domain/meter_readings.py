@@ -8,7 +8,8 @@ stored reading just after it: a counter may not go back without a reset, and a r
 make the stored reading after it go back. A new reading between stored ones changes none of the
 later usages, except a reset: it shifts every later usage by the same amount (`shifts`).
 
-Indicators (temperature, vibration) take any value and have no usage.
+A counter never reads below 0. Indicators (temperature, vibration) take any value and have no
+usage.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def _adjusted(result: Judgement, stored: Stored | None) -> Stored | None:
 
 
 def _counter_refusal(reading: Incoming, before: Stored | None, after: Stored | None) -> str | None:
+    if reading.value < 0:
+        return f"a counter cannot read below 0 ({reading.value})"
     if not reading.reset and before is not None and reading.value < before.value:
         return (
             f"a counter cannot go back without reset: {reading.value} is below"

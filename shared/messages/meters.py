@@ -91,4 +91,4 @@ class ReadingBatch(Message):
     judged on its own (`ExternalReading`), so they arrive here unvalidated."""
 
     source: str = Field(min_length=1, max_length=100)
-    readings: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    readings: list[Any] = Field(min_length=1, max_length=BATCH_MAX)

@@ -11,39 +11,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-import aio_pika
-
 from shared.enums import AvisoPriority
 from shared.messages.avisos import ExternalAviso
-from shared.messaging.topology import AVISOS, Names
+from shared.messaging.topology import AVISOS
 from shared.settings import Settings
+from shared.tools.inbound import publish_inbound
 
 ROUTING_KEY = "aviso.externo"
 
 
 async def publish(settings: Settings, body: bytes, *, message_id: str | None = None) -> None:
     """Publish `body` (any bytes: the consumer judges them) and wait for the broker's confirm."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    try:
-        channel = await connection.channel(publisher_confirms=True)
-        # Passively: an external publisher's broker user may not declare anything.
-        exchange = await channel.get_exchange(Names(settings.amqp_namespace)(AVISOS))
-        await exchange.publish(
-            aio_pika.Message(
-                body,
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message_id or uuid.uuid4().hex,
-            ),
-            ROUTING_KEY,
-            timeout=settings.publish_timeout_s,
-        )
-    finally:
-        await connection.close()
+    await publish_inbound(settings, AVISOS, ROUTING_KEY, body, message_id=message_id)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

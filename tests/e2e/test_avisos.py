@@ -61,6 +61,7 @@ async def test_any_role_files_a_notice_and_sees_only_their_own(
         "external_id": None,
         "work_order_id": None,
         "origin_work_order_id": None,
+        "meter_id": None,
         "author_id": requester.id,
         "reported_at": None,
         "created_at": notice["created_at"],

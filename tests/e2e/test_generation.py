@@ -26,9 +26,14 @@ def days(n: int) -> str:
 
 
 async def forecast(api: Api, until: str, *program_ids: int) -> list[dict[str, Any]]:
-    return await api.pages(
+    """The forecast of calendar programs: due by date, at no usage (those fields checked and
+    left out)."""
+    items = await api.pages(
         "/programas/pronostico/", until=until, program_ids=",".join(map(str, program_ids))
     )
+    for item in items:
+        assert (item.pop("trigger"), item.pop("due_usage")) == ("FECHA", None), item
+    return items
 
 
 async def generate(api: Api, until: str, *program_ids: int, **extra: Any) -> dict[str, Any]:

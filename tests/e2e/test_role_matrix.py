@@ -80,6 +80,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/app/avisos/"): ALL,
     ("GET", "/avisos/"): PLANNERS,
     ("POST", "/avisos/{id}/generar-ot/"): PLANNERS,
+    ("GET", "/medidores/"): READERS,
+    ("GET", "/medidores/{id}/"): READERS,
+    ("POST", "/medidores/guardar/"): PLANNERS,
+    ("POST", "/medidores/{id}/lecturas/"): READERS,
+    ("GET", "/medidores/{id}/lecturas/"): READERS,
     ("GET", "/comandos/{id}/"): ALL,
     ("GET", "/eventos/"): PLANNERS,
 }

@@ -1,6 +1,6 @@
-"""An external system's broker user publishes notices and can do nothing else: the commands
-exchange and every queue refuse it with ACCESS_REFUSED. Made with the real `rabbitmqctl` through
-`mantenimiento broker-user`, against the broker the tests use."""
+"""An external system's broker user publishes notices and readings and can do nothing else: the
+commands exchange and every queue refuse it with ACCESS_REFUSED. Made with the real `rabbitmqctl`
+through `mantenimiento broker-user`, against the broker the tests use."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import aio_pika
 import aiormq
 import pytest
 
-from shared.messaging.topology import AVISOS, COMMANDS, Names
+from shared.messaging.topology import AVISOS, COMMANDS, LECTURAS, Names
 from shared.settings import Settings
 
 pytestmark = pytest.mark.skipif(
@@ -56,16 +56,19 @@ async def publisher_url(settings: Settings) -> AsyncIterator[str]:
     )
 
 
-async def test_an_external_publisher_may_publish_notices(
-    settings: Settings, publisher_url: str, worker: object
+@pytest.mark.parametrize(
+    ("inbound", "routing_key"), [(AVISOS, "aviso.externo"), (LECTURAS, "lectura.externa")]
+)
+async def test_an_external_publisher_may_publish_notices_and_readings(
+    settings: Settings, publisher_url: str, worker: object, inbound: str, routing_key: str
 ) -> None:
     connection = await aio_pika.connect(publisher_url)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(Names(settings.amqp_namespace)(AVISOS))
+        exchange = await channel.get_exchange(Names(settings.amqp_namespace)(inbound))
         confirmed = await exchange.publish(
             aio_pika.Message(b"{}", delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            "aviso.externo",
+            routing_key,
             timeout=10,
         )
         assert isinstance(confirmed, aiormq.spec.Basic.Ack)
@@ -107,6 +110,8 @@ async def _refusal(publisher_url: str, settings: Settings, action: str) -> Excep
         "notificaciones",
         "avisos.externos",
         "avisos.invalidos",
+        "lecturas.externas",
+        "lecturas.invalidos",
     ],
 )
 async def test_an_external_publisher_is_refused_everything_else(

@@ -159,6 +159,26 @@ async def _delete(plant: Plant) -> tuple[dict[str, Any], str]:
     return {"ids": await plant.work_orders(2)}, "PLANIFICADOR"
 
 
+@case("medidor.guardar")
+async def _save_meter(plant: Plant) -> tuple[dict[str, Any], str]:
+    body = {
+        "code": unique("TEMP"),
+        "name": "Temperatura de cojinete",
+        "asset_id": plant.assets[0],
+        "unit": "°C",
+        "kind": "INDICADOR",
+        "alarm_high": 80,
+    }
+    return body, "PLANIFICADOR"
+
+
+@case("medidor.lectura")
+async def _record_reading(plant: Plant) -> tuple[dict[str, Any], str]:
+    # Out of range: the first delivery opens an alarm notice, a repeat must not.
+    meter = await plant.meter(kind="INDICADOR", unit="°C", alarm_high=80)
+    return {"meter_id": meter, "value": 95.5}, "TECNICO"
+
+
 @case("programa.guardar")
 async def _save_program(plant: Plant) -> tuple[dict[str, Any], str]:
     body = {

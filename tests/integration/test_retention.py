@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +16,10 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine
+from shared.migrate import upgrade
 from shared.settings import Settings
 from tests.api import Plant
-from workers.retention import purge
+from workers.retention import keep_reading_partitions, purge
 from workers.scheduler import Scheduler
 
 WAIT_S = 10.0
@@ -225,3 +226,60 @@ async def test_a_failed_purge_is_logged_and_leaves_the_scheduler_running(
     finally:
         await scheduler.stop()
         await engine.dispose()
+
+
+async def test_readings_partitions_are_made_ahead_and_dropped_whole_past_the_retention(
+    empty_database: str, settings: Settings
+) -> None:
+    await asyncio.to_thread(upgrade, empty_database)
+    own = settings.model_copy(
+        update={"database_url": empty_database, "readings_retention_days": 60}
+    )
+    engine = create_engine(own, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            meter = (
+                await conn.execute(
+                    text(
+                        "WITH l AS (INSERT INTO locations (code, name) VALUES ('P', 'P')"
+                        " RETURNING id), c AS (INSERT INTO asset_categories (name)"
+                        " VALUES ('C') RETURNING id), a AS (INSERT INTO assets (code, name,"
+                        " location_id, category_id) SELECT 'A', 'A', l.id, c.id FROM l, c"
+                        " RETURNING id) INSERT INTO meters (code, name, asset_id, unit, kind)"
+                        " SELECT 'M', 'M', id, 'h', 'CONTADOR' FROM a RETURNING id"
+                    )
+                )
+            ).scalar_one()
+            old = datetime.now(UTC) - timedelta(days=200)
+            await conn.execute(
+                text("INSERT INTO meter_readings (meter_id, taken_at, value) VALUES (:m, :t, 1)"),
+                {"m": meter, "t": old},
+            )
+        # A year on: the months ahead exist, those wholly older than 60 days are gone.
+        later = datetime.now(UTC) + timedelta(days=365)
+        made, dropped = await keep_reading_partitions(engine, own, later)
+        months = await _partition_months(engine)
+        assert made >= 4 and dropped > 0
+        assert months[0] <= (later - timedelta(days=60)).replace(day=1).date()
+        assert months[0] >= (later - timedelta(days=60 + 31)).date()
+        assert months[-1] >= (later + timedelta(days=60)).replace(day=1).date()
+        async with engine.connect() as conn:
+            left = await conn.scalar(text("SELECT count(*) FROM meter_readings"))
+        assert left == 0  # its partition went whole
+        # Again: nothing to make or drop.
+        assert await keep_reading_partitions(engine, own, later) == (0, 0)
+    finally:
+        await engine.dispose()
+
+
+async def _partition_months(engine: AsyncEngine) -> list[date]:
+    async with engine.connect() as conn:
+        names = (
+            await conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    " WHERE i.inhparent = 'meter_readings'::regclass ORDER BY 1"
+                )
+            )
+        ).scalars()
+        return [datetime.strptime(name[-7:], "%Y_%m").date() for name in names]

@@ -137,7 +137,7 @@ def _admit(
         name_field = "meter_id" if reading.meter_id else "meter_code"
         if meter is None:
             result.refused.append(
-                Refused(reading.position, Refusal.UNKNOWN, name_field, "no such meter")
+                Refused(reading.position, Refusal.UNKNOWN, name_field, "unknown meter")
             )
         elif not meter.active:
             result.refused.append(
