@@ -344,7 +344,6 @@ class Plant:
             )
         return program_id
 
-
     async def asset(self, *, location: str = "line") -> int:
         """A new asset of the plant's category (no meter, no program)."""
         tag = f"{next(_counter)}-{uuid.uuid4().hex[:6]}"
