@@ -173,11 +173,11 @@ async def running(processes: Sequence[Process]) -> AsyncIterator[Sequence[Proces
 
 
 def service_processes(site: Site) -> list[Process]:
-    """The gateway, a worker for the commands and one for the notifications, started as in
-    production (one worker per group, as in docker-compose.yml)."""
+    """The gateway, a worker for the commands and the machines' readings, and one for the
+    notifications, started as in production."""
     return [
         Process("gateway", [str(BIN / "mantenimiento"), "gateway"], site.env()),
-        worker_process(site, "worker", "ordenes,generacion"),
+        worker_process(site, "worker", "ordenes,generacion,lecturas"),
         worker_process(site, "notifier", "notificaciones"),
     ]
 

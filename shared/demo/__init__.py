@@ -2,7 +2,8 @@
 
 catalog.py holds the fixed tables it is drawn from; plant.py (locations, catalogs, users,
 assets) and plans.py (routines, programs) the equipment side; orders.py and work.py the work
-side (orders, their steps, notices); batch.py how rows are written; load.py the entry points.
+side (orders, their steps, notices); meters.py the condition side (meters, readings, a program
+by use, an alarm); batch.py how rows are written; load.py the entry points.
 """
 
 from shared.demo.catalog import LOGINS, DemoLogin

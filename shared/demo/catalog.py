@@ -1,14 +1,15 @@
 """The fixed tables the demo plant is drawn from: logins, areas, frequencies, maintenance types,
-asset categories, routine step pools and notices. Plain data; the seeded choices are made in
-plant.py and work.py.
+asset categories, routine step pools, notices, meters and the program by use. Plain data; the
+seeded choices are made in plant.py, work.py and meters.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
-from shared.enums import WorkOrderStatus
+from shared.enums import MeterKind, WorkOrderStatus
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,29 @@ class Category(NamedTuple):
     templates: tuple[str, ...]  # asset names, before the unit number
 
 
+class MeterSpec(NamedTuple):
+    code: str  # its code's prefix, before the asset's code
+    name: str
+    kind: MeterKind
+    unit: str
+    category: str  # the prefix of the asset category it is fitted to
+    how_many: int  # on how many of those assets
+    alarm_low: Decimal | None
+    alarm_high: Decimal | None
+    # Indicators: the usual level; counters: the share of each hour the machine runs.
+    low: float
+    high: float
+
+
+class MeterProgram(NamedTuple):
+    category: str  # its routine's and assets' category prefix (the assets with that counter)
+    type: str  # its routine's maintenance type, a TYPES key
+    unit: str
+    interval: Decimal
+    lead: Decimal
+    started_days_ago: int
+
+
 class Notice(NamedTuple):
     title: str
     priority: str
@@ -44,6 +68,10 @@ class Notice(NamedTuple):
 
 def _lines(table: str) -> list[list[str]]:
     return [line.split("|") for line in table.strip().splitlines()]
+
+
+def _limit(cell: str) -> Decimal | None:
+    return None if cell == "-" else Decimal(cell)
 
 
 # Fixed, not seeded: these are the documented demo logins.
@@ -145,3 +173,33 @@ Olor a quemado cerca del equipo|URGENTE|-|0|APP
 Alarma: alta temperatura en rodamiento|ALTA|-|0|scada-1""")
 ]
 PROGRAMS, PREVENTIVE_TARGET = 30, 145  # programs to make; most preventive orders to generate
+
+# code | name | kind | unit | on assets of | how many | alarm low | alarm high | usual level,
+# or share of the hours running (counters). Read every READING_EVERY_H hours by the SCADA.
+METERS = [
+    MeterSpec(
+        code,
+        name,
+        MeterKind(kind),
+        unit,
+        category,
+        int(how_many),
+        _limit(low),
+        _limit(high),
+        *map(float, usual.split()),
+    )
+    for code, name, kind, unit, category, how_many, low, high, usual in _lines("""
+HR|Horómetro|CONTADOR|h|COMP|4|-|-|0.55 0.85
+HR|Horómetro|CONTADOR|h|UH|2|-|-|0.30 0.60
+VIB|Vibración en rodamiento lado acople|INDICADOR|mm/s|BOMBA|3|-|7.1|1.6 3.2
+TR|Temperatura de rodamiento|INDICADOR|°C|MOT|3|-|85|52 68
+TA|Temperatura del aceite hidráulico|INDICADOR|°C|UH|2|15|60|38 46""")
+]
+READING_EVERY_H, READING_DAYS, READINGS_SOURCE = 4, 28, "scada-1"
+# The last counter's meter was replaced this many days ago (its reading then is a reset).
+REPLACED_DAYS_AGO = 12
+# The first meter with this code prefix climbs over its last readings to the peak, past its
+# alarm limit: the plant's one open alarm.
+ALARM_METER, ALARM_RAMP, ALARM_PEAK = "VIB", 12, 7.8
+# Oil and filters of the compressors every 500 running hours, from 50 h ahead.
+METER_PROGRAM = MeterProgram("COMP", "L", "h", Decimal(500), Decimal(50), 21)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import Asset, User
 from shared.demo.catalog import LOGINS, DemoLogin
+from shared.demo.meters import load_meters
 from shared.demo.plant import load_plant
 from shared.demo.work import load_work
 
@@ -31,4 +32,5 @@ async def load_demo_data(
     today = today or datetime.now(tz).date()
     plant = await load_plant(session, rng, today)
     await load_work(session, rng, plant, today, tz)
+    await load_meters(session, rng, plant, today, tz)
     return list(LOGINS)

@@ -22,6 +22,7 @@ class DemoRoutine:
     id: int
     name: str
     prefix: str  # the asset category it is for
+    type: str  # its maintenance type, a TYPES key
     frequency: str  # a FREQUENCIES key
     minutes: int
     steps: list[Row]  # routine_steps rows, without routine_id
@@ -77,8 +78,8 @@ async def load_routines(
         [{"routine_id": r, **s} for r, ss in zip(ids, steps, strict=True) for s in ss],
     )
     return [
-        DemoRoutine(i, name, prefix, f, m, ss)
-        for i, (name, prefix, _, f, m), ss in zip(ids, drafts, steps, strict=True)
+        DemoRoutine(i, name, prefix, t, f, m, ss)
+        for i, (name, prefix, t, f, m), ss in zip(ids, drafts, steps, strict=True)
     ]
 
 

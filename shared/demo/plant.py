@@ -22,7 +22,7 @@ from shared.db.models import (
 )
 from shared.demo.batch import Row, insert_ids, insert_rows
 from shared.demo.catalog import AREAS, CATEGORIES, FREQUENCIES, LOGINS, ROTATING, TYPES
-from shared.demo.plans import DemoProgram, load_programs, load_routines
+from shared.demo.plans import DemoProgram, DemoRoutine, load_programs, load_routines
 from shared.enums import Role
 from shared.passwords import HASHER
 
@@ -32,7 +32,9 @@ class Plant:
     """What the work side needs to know about the plant."""
 
     programs: list[DemoProgram]
+    routines: list[DemoRoutine]
     asset_codes: dict[int, str]
+    usable: dict[str, list[int]]  # active assets by category prefix
     rotating: list[int]  # active assets with bearings and couplings, which notices are about
     technicians: list[int]
     reporters: list[int]  # who raises notices in the app
@@ -52,7 +54,9 @@ async def load_plant(session: AsyncSession, rng: random.Random, today: date) -> 
     )
     return Plant(
         programs=programs,
+        routines=routines,
         asset_codes=asset_codes,
+        usable=usable,
         rotating=[a for prefix in ROTATING for a in usable[prefix]],
         technicians=technicians,
         reporters=[users["solicitante"], *technicians],

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from shared.demo import DemoLogin, database_is_empty, load_demo_data
-from shared.enums import Role
+from shared.enums import OrderTrigger, Role
+from shared.generation import Horizon, forecast
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -86,7 +87,7 @@ async def test_demo_data_is_complete_and_consistent() -> None:
             assert not await database_is_empty(session)
 
         # A constant number of write statements, not one per row.
-        assert len(writes) <= 25, len(writes)
+        assert len(writes) <= 30, len(writes)
 
         # Every role can log in with its documented password.
         assert {login.role for login in logins} == set(Role)
@@ -265,13 +266,146 @@ async def test_demo_data_is_complete_and_consistent() -> None:
         )
 
 
+async def test_demo_meters_readings_program_and_alarm() -> None:
+    async with fresh_database() as engine:
+        await load(engine)
+
+        # Hour counters and indicators with alarm limits, each with weeks of readings up to
+        # the story's morning.
+        assert await scalar(
+            engine, "SELECT count(*) FROM meters WHERE kind = 'CONTADOR' AND unit = 'h'"
+        ) in range(4, 11)
+        assert await scalar(
+            engine,
+            """SELECT count(*) FROM meters WHERE kind = 'INDICADOR'
+            AND (alarm_low IS NOT NULL OR alarm_high IS NOT NULL)""",
+        ) in range(4, 11)
+        assert await scalar(
+            engine,
+            f"""SELECT bool_and(n >= 100 AND last - first >= interval '21 days'
+                               AND last <= TIMESTAMPTZ '{TODAY} 07:00+00')
+            FROM (SELECT count(*) AS n, min(taken_at) AS first, max(taken_at) AS last
+                  FROM meters m JOIN meter_readings r ON r.meter_id = m.id GROUP BY m.id) t""",
+        )
+
+        # Each meter's last reading is its latest one, as the service keeps it.
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM meters m
+            JOIN LATERAL (SELECT taken_at, value, usage FROM meter_readings r
+                          WHERE r.meter_id = m.id ORDER BY taken_at DESC LIMIT 1) l ON TRUE
+            WHERE (m.last_taken_at, m.last_value) IS DISTINCT FROM (l.taken_at, l.value)
+               OR m.last_usage IS DISTINCT FROM l.usage""",
+            )
+            == 0
+        )
+
+        # A counter's usage is its first value plus each increment, a reset counting its whole
+        # value; it never goes back otherwise. Indicators have no usage.
+        usage_rule = """SELECT count(*) FILTER (WHERE usage IS DISTINCT FROM expected
+                                                    OR value < previous AND NOT reset),
+                               count(*) FILTER (WHERE reset)
+            FROM (SELECT *, sum(CASE WHEN previous IS NULL OR reset THEN value
+                                     ELSE value - previous END)
+                                OVER (PARTITION BY meter_id ORDER BY taken_at) AS expected
+                  FROM (SELECT r.meter_id, r.taken_at, r.usage, r.value, r.reset,
+                               lag(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.taken_at)
+                                   AS previous
+                        FROM meter_readings r JOIN meters m ON m.id = r.meter_id
+                        WHERE m.kind = 'CONTADOR') steps) t"""
+        async with engine.connect() as conn:
+            wrong, resets = (await conn.execute(text(usage_rule))).one()
+        assert (wrong, resets) == (0, 1)
+        assert (
+            await scalar(
+                engine,
+                """SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id
+            WHERE m.kind = 'INDICADOR' AND r.usage IS NOT NULL""",
+            )
+            == 0
+        )
+
+        # One program by use, over assets that each have exactly one active hour counter; none
+        # has reached its due point yet (the service would have made its order), and the
+        # forecast predicts each one's order by use.
+        async with engine.connect() as conn:
+            program, interval, lead, unit = (
+                await conn.execute(
+                    text(
+                        """SELECT id, meter_interval, meter_lead, meter_unit FROM programs
+                        WHERE basis = 'MEDIDOR'"""
+                    )
+                )
+            ).one()
+            assets = (
+                await conn.scalars(
+                    text("SELECT asset_id FROM program_assets WHERE program_id = :p"),
+                    {"p": program},
+                )
+            ).all()
+            counters = (
+                await conn.execute(
+                    text(
+                        """SELECT asset_id, count(*) FROM meters WHERE active
+                        AND kind = 'CONTADOR' AND unit = :unit GROUP BY asset_id"""
+                    ),
+                    {"unit": unit},
+                )
+            ).all()
+            page = await forecast(
+                conn, Horizon(TODAY, TODAY + timedelta(days=90), program_ids=[program]), "UTC"
+            )
+        assert (interval, lead, unit) == (500, 50, "h")
+        assert len(assets) >= 2
+        assert {a: n for a, n in counters if a in assets} == dict.fromkeys(assets, 1)
+        assert page.generable == 0
+        assert sorted(a for item in page.items for a in item.asset_ids) == sorted(assets)
+        assert all(
+            item.trigger == OrderTrigger.MEDIDOR and item.date > TODAY for item in page.items
+        )
+        assert (
+            await scalar(engine, f"SELECT count(*) FROM work_orders WHERE program_id = {program}")
+            == 0
+        )
+
+        # One alarm: the indicator whose last reading is past a limit has the open notice its
+        # first such reading opened, on its asset; no other reading was ever past a limit.
+        out_of_range = """SELECT r.meter_id, r.taken_at FROM meter_readings r
+            JOIN meters m ON m.id = r.meter_id
+            WHERE m.kind = 'INDICADOR' AND (r.value > m.alarm_high OR r.value < m.alarm_low)"""
+        async with engine.connect() as conn:
+            past_limit = (await conn.execute(text(out_of_range))).all()
+            notices = (
+                await conn.execute(
+                    text(
+                        """SELECT a.meter_id, a.reported_at, a.status, a.priority,
+                               a.asset_id = m.asset_id, a.title LIKE '%' || m.code || '%',
+                               m.last_value > m.alarm_high OR m.last_value < m.alarm_low
+                        FROM avisos a JOIN meters m ON m.id = a.meter_id
+                        WHERE a.source = 'MEDIDOR'"""
+                    )
+                )
+            ).all()
+        assert len(past_limit) >= 1
+        first = min(past_limit, key=lambda row: row[1])
+        assert {meter for meter, _ in past_limit} == {first[0]}
+        assert [tuple(n) for n in notices] == [
+            (first[0], first[1], "ABIERTO", "ALTA", True, True, True)
+        ]
+        assert await scalar(engine, "SELECT count(*) FROM avisos WHERE meter_id IS NOT NULL") == 1
+
+
 async def test_same_seed_gives_the_same_plant() -> None:
     snapshot = """SELECT json_build_object(
         'assets', (SELECT json_agg(json_build_array(code, name) ORDER BY id) FROM assets),
         'locations', (SELECT json_agg(code ORDER BY id) FROM locations),
         'steps', (SELECT json_agg(description ORDER BY id) FROM routine_steps),
         'orders', (SELECT json_agg(json_build_array(title, status, scheduled_start) ORDER BY id)
-                   FROM work_orders))::text"""
+                   FROM work_orders),
+        'readings', (SELECT json_agg(json_build_array(m.code, r.taken_at, r.value, r.usage)
+                                     ORDER BY m.code, r.taken_at)
+                     FROM meter_readings r JOIN meters m ON m.id = r.meter_id))::text"""
     async with fresh_database() as first, fresh_database() as second:
         await load(first, seed=11)
         await load(second, seed=11)

@@ -7,7 +7,8 @@ caller's transaction, in a constant number of statements whatever the batch's si
 4. only when a reset went before stored readings: shift their usage;
 5. insert the accepted readings; update each meter's last reading and usage;
 6. open the alarm notices of indicators read out of their limits (one per meter while open);
-7. generate the orders that the counters' new usage made due (`shared.generation`).
+7. generate the orders that the counters' new usage made due (`shared.generation`), without
+   JIT compilation.
 
 Each reading is judged on its own: the refused ones are reported, the rest stored. A reading
 whose (meter, taken_at) already is one is a repeat: ignored, and reported with what it caused.
@@ -364,6 +365,7 @@ async def _generate(
     if not counters:
         return
     today = source.now.astimezone(settings.tz).date()
+    await session.execute(statements.NO_JIT)
     generated = await generate(
         session,
         Horizon(today, today, meter_ids=counters),

@@ -107,3 +107,9 @@ CAUSED = """
            work_order_ids = CAST(:work_order_ids AS integer[])
      WHERE meter_id = :meter_id AND taken_at = :taken_at
 """
+
+# The generation statement is planned for every program, so its estimated cost passes
+# `jit_above_cost` and PostgreSQL JIT-compiles it (2,668 functions, seconds, at 5,000 programs)
+# though a batch's horizon is today and the programs of its counters: tens of milliseconds
+# without. Holding its meters' locks meanwhile made every other batch of them wait.
+NO_JIT = text("SET LOCAL jit = off")
