@@ -37,7 +37,7 @@ def _month_index(column: str) -> str:
 # The programs of a run with their step in days or months (one of the two is 0; no step on a
 # program by use alone), the first date they may generate, and the span of k to try, in the
 # step's unit (a superset, filtered below). `:meter_ids` (or NULL) narrows them to the programs
-# by use of those meters (a reading's command generates only what it made due).
+# by use over those meters' assets (a batch of readings generates only what it made due).
 _PROGRAMS = f"""
 run_programs AS (
     SELECT p.id, p.start_date, p.one_order_per_asset, p.basis, s.step_days, s.step_months,
@@ -56,10 +56,10 @@ run_programs AS (
        AND (CAST(:program_ids AS integer[]) IS NULL
             OR p.id = ANY(CAST(:program_ids AS integer[])))
        AND (CAST(:meter_ids AS integer[]) IS NULL
-            OR EXISTS (SELECT 1 FROM program_assets pa
-                         JOIN meters m ON m.asset_id = pa.asset_id AND m.unit = p.meter_unit
-                        WHERE pa.program_id = p.id
-                          AND m.id = ANY(CAST(:meter_ids AS integer[]))))
+            OR p.basis = '{ProgramBasis.MEDIDOR}'
+               AND p.id IN (SELECT pa.program_id FROM meters m
+                              JOIN program_assets pa ON pa.asset_id = m.asset_id
+                             WHERE m.id = ANY(CAST(:meter_ids AS integer[]))))
 ), spans AS (
     SELECT rp.*,
            CASE WHEN step_days > 0 THEN (lower - start_date) / step_days

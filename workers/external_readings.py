@@ -30,7 +30,8 @@ from shared.messages.meters import ExternalReading, ReadingBatch
 from shared.settings import Settings
 from workers import outbox
 from workers.inbound import InboundConsumer, problems
-from workers.readings.ingest import Ingested, NewReading, Source, ingest
+from workers.readings.ingest import ingest
+from workers.readings.model import Ingested, NewReading, Source
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,10 @@ def _parse(body: bytes, settings: Settings) -> _Parsed | str:
             continue
         readings.append(
             NewReading(
-                position,
-                Decimal(str(reading.value)),
-                reading.taken_at,
-                reading.reset,
+                position=position,
+                taken_at=reading.taken_at,
+                value=Decimal(str(reading.value)),
+                reset=reading.reset,
                 meter_code=reading.meter_code,
             )
         )

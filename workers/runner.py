@@ -123,6 +123,10 @@ class Worker:
         for group in self._groups:
             DEAD_LETTERED.labels(group)
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Messages handled at once: one transaction each, as many as the pool has connections
+        # for but one (the outbox relay's). The rest of the prefetch waits here, instead of
+        # timing out on the pool (which would look like an outage).
+        self._handling = asyncio.Semaphore(max(1, settings.db_pool_size - 1))
         self._relay_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._tracer = tracing.tracer(__name__)
@@ -181,8 +185,9 @@ class Worker:
         assert task is not None
         self._in_flight.add(task)
         try:
-            with processing(self._tracer, queue, message):
-                await handle(message)
+            async with self._handling:
+                with processing(self._tracer, queue, message):
+                    await handle(message)
         finally:
             self._in_flight.discard(task)
 

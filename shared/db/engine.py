@@ -48,6 +48,10 @@ def create_engine(
                 "application_name": "mantenimiento",
                 "lock_timeout": _milliseconds(settings.db_lock_timeout_s),
                 "statement_timeout": _milliseconds(settings.db_statement_timeout_s),
+                # The service's statements are short, or set-based over many rows: JIT
+                # compilation costs them more than it saves (the generation statement, planned
+                # for every program, took seconds to compile for a few milliseconds of work).
+                "jit": "off",
             },
         },
     )

@@ -36,10 +36,9 @@ from shared.demo.catalog import (
     MeterSpec,
 )
 from shared.demo.plant import Plant
+from shared.domain.meter_alarms import ALARM_SOURCE, alarm_of
 from shared.domain.meter_readings import Incoming, Judgement, judge
 from shared.enums import AvisoPriority, AvisoStatus, MeterKind, ProgramBasis
-from workers.readings.alarms import alarm_of
-from workers.readings.ingest import ALARM_SOURCE
 
 READINGS = READING_DAYS * 24 // READING_EVERY_H
 # Readings until this hour of the story's day (its "now" is 07:00).

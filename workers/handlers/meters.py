@@ -21,7 +21,8 @@ from shared.messages import Command, success
 from shared.messages.meters import RecordReading, SaveMeter
 from workers.dispatcher import Handler
 from workers.readings import statements
-from workers.readings.ingest import Ingested, NewReading, Refusal, Refused, Source, ingest
+from workers.readings.ingest import ingest
+from workers.readings.model import Ingested, NewReading, Refusal, Refused, Source
 from workers.references import require_existing
 from workers.unique_rows import write_unique
 from workers.uow import UnitOfWork
@@ -78,7 +79,13 @@ def _usage(value: Decimal | None) -> float | None:
 async def record_reading(cmd: RecordReading, uow: UnitOfWork) -> dict[str, Any]:
     now = uow.now()
     taken_at: datetime = cmd.taken_at or now
-    reading = NewReading(0, Decimal(str(cmd.value)), taken_at, cmd.reset, meter_id=cmd.meter_id)
+    reading = NewReading(
+        position=0,
+        taken_at=taken_at,
+        value=Decimal(str(cmd.value)),
+        reset=cmd.reset,
+        meter_id=cmd.meter_id,
+    )
     done = await ingest(
         uow.session, [reading], Source(APP_SOURCE, uow.actor.user_id, now), uow.settings
     )

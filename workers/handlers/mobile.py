@@ -24,7 +24,8 @@ from workers.dispatcher import Handler
 from workers.handlers.meters import APP_SOURCE, refusal_error
 from workers.order_locks import find_locked
 from workers.order_status import status_changed
-from workers.readings.ingest import NewReading, Source, ingest
+from workers.readings.ingest import ingest
+from workers.readings.model import NewReading, Source
 from workers.uow import UnitOfWork
 
 wo = table(WorkOrder)
@@ -161,7 +162,13 @@ async def _store_meter_readings(
     done = await ingest(
         uow.session,
         [
-            NewReading(index, Decimal(str(r.value)), ended, r.reset, meter_id=r.meter_id)
+            NewReading(
+                position=index,
+                taken_at=ended,
+                value=Decimal(str(r.value)),
+                reset=r.reset,
+                meter_id=r.meter_id,
+            )
             for index, r in enumerate(readings)
         ],
         Source(APP_SOURCE, uow.actor.user_id, uow.now()),

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from shared.enums import ProgramBasis
+
 # The batch's meters, by id (HTTP) or code (AMQP), locked in id order: two batches of one meter
 # take turns (its usage and alarm are decided on the latest state), and overlapping batches
 # queue instead of deadlocking. NO KEY UPDATE leaves the readings' foreign-key checks free.
+# `by_use`: the meter is a counter under an active program by use of its unit (only then may its
+# readings make orders due).
 LOCK_METERS = text(
-    """
-    SELECT id, code, name, asset_id, unit, kind, active, alarm_low, alarm_high, alarm_priority,
-           last_value, last_taken_at, last_usage
-      FROM meters
-     WHERE id = ANY(CAST(:ids AS integer[])) OR code = ANY(CAST(:codes AS text[]))
-     ORDER BY id
-       FOR NO KEY UPDATE
+    f"""
+    SELECT m.id, m.code, m.name, m.asset_id, m.unit, m.kind, m.active, m.alarm_low,
+           m.alarm_high, m.last_value, m.last_taken_at, m.last_usage,
+           (m.asset_id, m.unit) IN (
+               SELECT pa.asset_id, p.meter_unit
+                 FROM program_assets pa JOIN programs p ON p.id = pa.program_id
+                WHERE p.active AND p.basis = '{ProgramBasis.MEDIDOR}') AS by_use
+      FROM meters m
+     WHERE m.id = ANY(CAST(:ids AS integer[])) OR m.code = ANY(CAST(:codes AS text[]))
+     ORDER BY m.id
+       FOR NO KEY UPDATE OF m
     """
 )
 
@@ -107,9 +115,3 @@ CAUSED = """
            work_order_ids = CAST(:work_order_ids AS integer[])
      WHERE meter_id = :meter_id AND taken_at = :taken_at
 """
-
-# The generation statement is planned for every program, so its estimated cost passes
-# `jit_above_cost` and PostgreSQL JIT-compiles it (2,668 functions, seconds, at 5,000 programs)
-# though a batch's horizon is today and the programs of its counters: tens of milliseconds
-# without. Holding its meters' locks meanwhile made every other batch of them wait.
-NO_JIT = text("SET LOCAL jit = off")

@@ -10,6 +10,9 @@ from typing import Any
 from shared.domain.meter_readings import Accepted
 from shared.messages.avisos import TITLE_MAX
 
+# The `source` of the notices alarms open.
+ALARM_SOURCE = "MEDIDOR"
+
 
 @dataclass(frozen=True)
 class Alarm:
