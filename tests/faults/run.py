@@ -51,6 +51,7 @@ class Row:
             or self.refused
             or self.hung
             or self.slow_or_wrong_probes
+            or self.consumers_back_s is None
             or (
                 self.effects is not None and (self.effects[1].missing or self.effects[1].duplicated)
             )
@@ -162,7 +163,10 @@ async def consumers_back(run: Run, since: float) -> float | None:
     """Seconds until every queue the processes consume has a consumer again (None: not within
     `CONSUMERS_BACK_S`), with no process restarted."""
     names = Names(run.service.namespace)
-    queues = [names(spec.queue) for spec in queue_specs().values()]
+    specs = queue_specs()
+    queues = [
+        names(specs[group].queue) for groups in run.service.queues for group in groups.split(",")
+    ]
     while time.monotonic() - since < CONSUMERS_BACK_S:
         consumers = await asyncio.to_thread(run.servers.rabbit.consumers)
         if all(consumers.get(queue, 0) >= 1 for queue in queues):
