@@ -44,7 +44,7 @@ def parse(body: bytes, settings: Settings) -> ExternalAviso:
     try:
         return ExternalAviso.model_validate_json(body, context={"tz": settings.tz})
     except ValidationError as exc:  # bad JSON is a ValidationError too
-        raise InvalidNotice(f"invalid message: {problems(exc)}") from exc
+        raise InvalidNotice(f"invalid message: {problems(exc.errors(include_url=False))}") from exc
 
 
 class ExternalAvisoConsumer(InboundConsumer):

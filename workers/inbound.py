@@ -8,24 +8,21 @@ broker's own dead-lettering cannot add a header); the consumer acks the original
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import ClassVar
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
-from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.settings import Settings
 from workers.metrics import DEAD_LETTERED
 
 
-def problems(exc: ValidationError) -> str:
-    """A validation error as one line for `x-error`: each field at fault and why."""
-    return "; ".join(
-        f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}"
-        for err in exc.errors(include_url=False)
-    )
+def problems(errors: Iterable[ErrorDetails]) -> str:
+    """Validation errors as one line for `x-error`: each field at fault and why."""
+    return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in errors)
 
 
 class InboundConsumer(ABC):

@@ -124,7 +124,7 @@ def judge(
 
 
 def _adjusted(result: Judgement, stored: Stored | None) -> Stored | None:
-    if stored is None or stored.usage is None:
+    if stored is None or stored.usage is None or not result.shifts:
         return stored
     shift = result.shift_of(stored.taken_at)
     return replace(stored, usage=stored.usage + shift) if shift else stored
