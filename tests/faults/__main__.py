@@ -14,10 +14,13 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shared.settings import Settings
-from shared.tools.publish_aviso import publish
+from shared.tools.publish_aviso import publish as publish_aviso
+from shared.tools.publish_readings import publish as publish_readings
 from tests.faults import effects
 from tests.faults.load import Client
 from tests.faults.processes import NOTIFIER, Service
@@ -26,7 +29,10 @@ from tests.faults.servers import PrivateServers
 
 ORDERS = 40
 NOTICES = 100
-NOTICE_SOURCE = "faults-scada"
+READING_MESSAGES = 60
+EXTERNAL_SOURCE = "faults-scada"
+# A publisher of an inbound exchange (`shared.tools`): settings, body, message id.
+Publish = Callable[..., Awaitable[None]]
 # The processes' logs are copied here at the end, for a failure's post-mortem.
 KEEP_LOGS = Path("/tmp/faults-logs")
 
@@ -74,41 +80,71 @@ async def database_stopped_10s(run: Run) -> float:
     return time.monotonic()
 
 
-async def notices_during_broker_restart(run: Run) -> float:
-    """External notices published with confirms, each retried until confirmed, while the broker
-    application stops and starts."""
+async def published_during_broker_restart(
+    run: Run, publish: Publish, messages: list[tuple[str, bytes]]
+) -> float:
+    """`messages` (id, body) published in turn with confirms, each again until confirmed, while
+    the broker application stops and starts."""
     settings = Settings(amqp_url=run.servers.rabbit.url, amqp_namespace=run.service.namespace)
-    ids = [f"N-{i:04d}" for i in range(NOTICES)]
 
-    async def publish_until_confirmed(external_id: str) -> None:
-        notice = {
-            "source": NOTICE_SOURCE,
+    async def publisher() -> None:
+        for message_id, body in messages:
+            while True:
+                try:
+                    await publish(settings, body, message_id=message_id)
+                    break
+                except Exception:  # unconfirmed, for whatever reason: publish again
+                    await asyncio.sleep(0.3)
+
+    publishing = asyncio.create_task(publisher())
+    healed_at = await broker_app_stopped(run)
+    await publishing
+    return healed_at
+
+
+async def notices_during_broker_restart(run: Run) -> float:
+    ids = [f"N-{i:04d}" for i in range(NOTICES)]
+    notices = [
+        {
+            "source": EXTERNAL_SOURCE,
             "external_id": external_id,
             "asset_code": run.asset_code,
             "title": f"Aviso {external_id}",
             "priority": "MEDIA",
             "reported_at": "2026-01-01T08:00:00+00:00",
         }
-        body = json.dumps(notice).encode()
-        while True:
-            try:
-                await publish(settings, body, message_id=external_id)
-                return
-            except Exception:  # unconfirmed, for whatever reason: publish again
-                await asyncio.sleep(0.3)
-
-    async def publisher() -> None:
-        for external_id in ids:
-            await publish_until_confirmed(external_id)
-
+        for external_id in ids
+    ]
     run.effects = (
         "notices",
-        lambda: effects.notices(run.servers.postgres.url, NOTICE_SOURCE, ids),
+        lambda: effects.notices(run.servers.postgres.url, EXTERNAL_SOURCE, ids),
     )
-    publishing = asyncio.create_task(publisher())
-    healed_at = await broker_app_stopped(run)
-    await publishing
-    return healed_at
+    messages = [(n["external_id"], json.dumps(n).encode()) for n in notices]
+    return await published_during_broker_restart(run, publish_aviso, messages)
+
+
+async def readings_during_broker_restart(run: Run) -> float:
+    """Messages of one reading of every counter, a minute apart after their last readings."""
+    counters = await run.client.counters()
+    first = datetime.now(UTC) - timedelta(minutes=READING_MESSAGES + 1)
+    expected: list[tuple[int, datetime, float]] = []
+    messages = []
+    for minute in range(READING_MESSAGES):
+        taken_at = first + timedelta(minutes=minute)
+        readings = []
+        for meter_id, code, value, usage in counters:
+            # One more hour each minute: the usage moves with the value.
+            readings.append(
+                {"meter_code": code, "value": value + minute + 1, "taken_at": taken_at.isoformat()}
+            )
+            expected.append((meter_id, taken_at, usage + minute + 1))
+        body = {"source": EXTERNAL_SOURCE, "readings": readings}
+        messages.append((f"L-{minute:04d}", json.dumps(body).encode()))
+    run.effects = (
+        "readings",
+        lambda: effects.readings(run.servers.postgres.url, EXTERNAL_SOURCE, expected),
+    )
+    return await published_during_broker_restart(run, publish_readings, messages)
 
 
 async def notifier_killed(run: Run) -> float:
@@ -144,6 +180,7 @@ SCENARIOS: list[tuple[str, Fault]] = [
     ("postgresql restart", database_restarted),
     ("postgresql stopped 10 s", database_stopped_10s),
     ("notices during rabbitmq restart", notices_during_broker_restart),
+    ("readings during rabbitmq restart", readings_during_broker_restart),
     ("notifications worker SIGKILL x3", notifier_killed),
     ("outbox relay killed after publish", relay_killed_after_publish),
 ]

@@ -1,7 +1,9 @@
-"""What the checker reads straight from the private database: notices and notifications.
+"""What the checker reads straight from the private database: notices, readings and
+notifications.
 
-Their uniqueness is the database's (`UNIQUE (source, external_id)`, `UNIQUE (event_id,
-user_id)`); the checker counts anyway, and above all looks for what is missing.
+Their uniqueness is the database's (`UNIQUE (source, external_id)`, the readings' primary key
+(meter, taken_at), `UNIQUE (event_id, user_id)`); the checker counts anyway, and above all looks
+for what is missing.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -62,6 +65,28 @@ async def notices(database_url: str, source: str, external_ids: list[str]) -> Co
         " LEFT JOIN avisos a ON a.source = $1 AND a.external_id = e.id GROUP BY e.id",
         source,
         external_ids,
+    )
+    return _counts(rows)
+
+
+async def readings(
+    database_url: str, source: str, expected: list[tuple[int, datetime, float]]
+) -> Counts:
+    """Each expected (meter, taken_at, usage) stored once from `source`; one stored with
+    another usage counts as duplicated (its use counted twice, or not at all)."""
+    rows = await _settled(
+        database_url,
+        "SELECT k.meter_id, k.taken_at,"
+        # (The expected usage comes from JSON numbers: equal to a millionth.)
+        " count(r.meter_id) + count(*) FILTER (WHERE abs(r.usage - k.usage) > 1e-6) AS n"
+        " FROM unnest($2::int[], $3::timestamptz[], $4::numeric[]) AS k(meter_id, taken_at, usage)"
+        " LEFT JOIN meter_readings r"
+        "  ON r.meter_id = k.meter_id AND r.taken_at = k.taken_at AND r.source = $1"
+        " GROUP BY k.meter_id, k.taken_at",
+        source,
+        [key[0] for key in expected],
+        [key[1] for key in expected],
+        [key[2] for key in expected],
     )
     return _counts(rows)
 

@@ -120,6 +120,17 @@ class Client:
         body = await self.read(f"/ot/?status=PENDIENTE&limit={count}")
         return [order["id"] for order in body]
 
+    async def counters(self) -> list[tuple[int, str, float, float]]:
+        """The active counters of the plant with readings: (id, code, last value, usage)."""
+        body = await self.read("/medidores/?kind=CONTADOR&limit=500")
+        found = [
+            (m["id"], m["code"], m["last_reading"]["value"], m["last_reading"]["usage"])
+            for m in body
+            if m["active"] and m["last_reading"]
+        ]
+        assert found, "no counter with readings"
+        return found
+
     async def an_asset_code(self) -> str:
         body = await self.read("/activos/?limit=1")
         assert body, "no asset"

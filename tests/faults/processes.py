@@ -14,11 +14,11 @@ from pathlib import Path
 from shared.faults import ENV as CRASH_ENV
 from tests.faults.ports import free_port
 from tests.faults.servers import PrivateServers
-from workers import external_avisos
+from workers import external_avisos, external_readings
 from workers.runner import COMMAND_GROUPS
 
 CLI = [sys.executable, "-m", "shared.cli"]
-COMMAND_QUEUES = ",".join((*COMMAND_GROUPS, external_avisos.GROUP))
+COMMAND_QUEUES = ",".join((*COMMAND_GROUPS, external_avisos.GROUP, external_readings.GROUP))
 # The checker's workers, by index: the command worker and the notifier.
 COMMAND_WORKER, NOTIFIER = 0, 1
 CHECKER_WORKERS = (COMMAND_QUEUES, "notificaciones")
