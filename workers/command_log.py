@@ -8,16 +8,16 @@ round trip, whatever the command produced.
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import TextClause, TextualSelect, bindparam, column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from shared.enums import CommandStatus
 from shared.messages import Actor, Reply
@@ -42,28 +42,46 @@ _UNLESS_FINAL = f"""
         WHERE command_log.status = 'pending' OR command_log.http_status = {NOT_FINAL_HTTP_STATUS}
     RETURNING id
 """
-# The data-modifying CTEs run either way; when nothing is returned the caller rolls them back.
-_RECORD = (
-    """
-    WITH {writes} history AS (
+# The command's history lines and outbox events, as data-modifying CTEs of the record statement:
+# they run either way; when nothing is returned the caller rolls them back.
+_HISTORY = (
+    text(
+        """
         INSERT INTO work_order_events (work_order_id, user_id, event, data)
         SELECT line.order_id, :user_id, line.event, line.data
           FROM unnest(CAST(:history_orders AS integer[]), CAST(:history_events AS text[]),
                       CAST(:history_data AS jsonb[]))
                WITH ORDINALITY AS line(order_id, event, data, position)
          ORDER BY line.position
-    ), events AS (
+        """
+    )
+    .columns()
+    .cte("history")
+)
+_EVENTS = (
+    text(
+        """
         INSERT INTO outbox (type, data, trace_context)
         SELECT event.type, event.data, CAST(:trace_context AS jsonb)
           FROM unnest(CAST(:event_types AS text[]), CAST(:event_data AS jsonb[]))
                WITH ORDINALITY AS event(type, data, position)
          ORDER BY event.position
+        """
     )
+    .columns()
+    .cte("events")
+)
+_RECORD = (
+    text(
+        """
     INSERT INTO command_log (id, user_id, kind, request_hash, status, http_status, result,
                              finished_at)
     VALUES (:id, :user_id, :kind, :request_hash, :status, :http_status, :result, now())
 """
-    + _UNLESS_FINAL
+        + _UNLESS_FINAL
+    )
+    .bindparams(bindparam("result", type_=JSONB))
+    .columns(column("id"))
 )
 # The answer of a command set aside after failing every delivery, so that its caller (polling
 # after a 202, or retrying its Idempotency-Key) learns it. Its sender may not exist (a forged
@@ -77,20 +95,33 @@ _SET_ASIDE = text(
 """
     + _UNLESS_FINAL
 ).bindparams(bindparam("result", type_=JSONB))
-# A `:name` parameter in a statement's text, as `text()` finds them (`::` casts are not ones).
-_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
-
-
-def _renamed(sql: str, prefix: str) -> str:
-    return _PARAMETER.sub(lambda match: f":{prefix}{match[1]}", sql)
 
 
 @functools.lru_cache(maxsize=256)
-def _record_statement(writes: tuple[str, ...]) -> TextClause:
-    """The record statement with each write as a data-modifying CTE; the parameters of write
-    `i` are renamed `w<i>_<name>`."""
-    ctes = "".join(f"w{i} AS ({_renamed(sql, f'w{i}_')}), " for i, sql in enumerate(writes))
-    return text(_RECORD.format(writes=ctes)).bindparams(bindparam("result", type_=JSONB))
+def _parsed(sql: str) -> TextClause:
+    # Parsing a statement's text for its parameters costs more than running a short one.
+    return text(sql)
+
+
+def _record_statement(writes: Sequence[Write]) -> TextualSelect:
+    """The record statement, each write a data-modifying CTE before the history and events. A
+    write's parameters are bound with its values under names of their own (SQLAlchemy numbers
+    them), so that two writes, or a write and the record, may use the same names."""
+    ctes = [
+        _parsed(write.sql)
+        .bindparams(
+            *(
+                # No type: the server infers it from where the parameter stands, as for
+                # any text statement.
+                bindparam(name, value, type_=NullType(), unique=True)
+                for name, value in write.params.items()
+            )
+        )
+        .columns()
+        .cte(f"w{index}")
+        for index, write in enumerate(writes)
+    ]
+    return _RECORD.add_cte(*ctes, _HISTORY, _EVENTS)
 
 
 @dataclass(frozen=True)
@@ -186,16 +217,10 @@ async def record(
 ) -> bool:
     """Store the reply with the command's writes, history and events; False when another
     delivery of the same command finished it (the caller must then roll back)."""
-    write_params = {
-        f"w{i}_{name}": value
-        for i, write in enumerate(writes)
-        for name, value in write.params.items()
-    }
     row = (
         await session.execute(
-            _record_statement(tuple(write.sql for write in writes)),
+            _record_statement(writes),
             {
-                **write_params,
                 "id": command_id,
                 "user_id": actor.user_id,
                 "kind": kind,
