@@ -8,8 +8,10 @@ Rules (README, "Programs and generation"):
 - ULTIMA_EJECUCION: per asset, one interval after the `actual_end` (plant date) of the program's
   last completed order with that asset, or `start_date` without one, and never before today; no
   order while the asset has an open (PENDIENTE/EN_PROGRESO) order of the program.
-- Dedup key (program, asset, due date) in `program_generations`: a key with a row is never
-  generated again by a batch. Its primary key, not a Python check, settles concurrent runs.
+- MEDIDOR (by use, and by date too with a frequency): see `shared.generation_by_use`.
+- Dedup key (program, asset, due date), or (program, asset, cycle) by use, in
+  `program_generations`: a key with a row is never generated again by a batch. Its unique
+  index, not a Python check, settles concurrent runs.
 - One order per asset and due date with `one_order_per_asset`, else one per due date.
 
 Every run is one statement whatever the number of programs and orders.
