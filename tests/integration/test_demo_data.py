@@ -14,12 +14,13 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from shared.demo import DemoLogin, database_is_empty, load_demo_data
 from shared.enums import OrderTrigger, Role
 from shared.generation import Horizon, forecast
+from tests.statements import statements_sent, writes
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -55,14 +56,7 @@ async def fresh_database() -> AsyncIterator[AsyncEngine]:
 
 async def load(engine: AsyncEngine, seed: int = 7) -> tuple[list[DemoLogin], list[str]]:
     """Load in one transaction; returns the logins and every write statement sent."""
-    writes: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            writes.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(engine, writes) as sent:
         async with AsyncSession(engine) as session, session.begin():
             assert await database_is_empty(session)
             logins = await load_demo_data(session, seed=seed, today=TODAY)
@@ -70,9 +64,7 @@ async def load(engine: AsyncEngine, seed: int = 7) -> tuple[list[DemoLogin], lis
             # Nothing was committed behind the caller's back.
             async with engine.connect() as other:
                 assert await other.scalar(text("SELECT count(*) FROM assets")) == 0
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-    return logins, writes
+    return logins, sent
 
 
 async def scalar(engine: AsyncEngine, sql: str) -> Any:
