@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.queries import keyset
+from gateway.queries.refs import pop_asset
 
 _SELECT = (
     "n.id, n.code, n.title, n.description, n.priority, n.status, n.source, n.external_id,"
@@ -49,11 +50,7 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
 
 def _to_json(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     data = dict(row._mapping)
-    data["asset"] = {
-        "id": data.pop("asset_id"),
-        "code": data.pop("asset_code"),
-        "name": data.pop("asset_name"),
-    }
+    data["asset"] = pop_asset(data)
     data["created_at"] = data["created_at"].astimezone(tz)
     if data["reported_at"] is not None:
         data["reported_at"] = data["reported_at"].astimezone(tz)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.queries import keyset
+from gateway.queries.refs import pop_asset
 
 _SELECT = (
     "m.id, m.code, m.name, m.unit, m.kind, m.alarm_low, m.alarm_high, m.alarm_priority,"
@@ -35,11 +36,7 @@ _READINGS_FROM = "FROM meter_readings r"
 
 def _meter_json(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     data = dict(row._mapping)
-    data["asset"] = {
-        "id": data.pop("asset_id"),
-        "code": data.pop("asset_code"),
-        "name": data.pop("asset_name"),
-    }
+    data["asset"] = pop_asset(data)
     value, taken_at, usage = (
         data.pop("last_value"),
         data.pop("last_taken_at"),
