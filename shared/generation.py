@@ -79,10 +79,10 @@ run_programs AS (
      CROSS JOIN LATERAL generate_series(greatest(s.k_low, 0), s.k_high) AS k
      CROSS JOIN LATERAL (SELECT CAST(s.start_date + k * s.step AS date) AS due_date) d
      WHERE d.due_date >= s.lower AND d.due_date <= CAST(:until AS date)
-), after_last AS (
-    SELECT rp.id AS program_id, pa.asset_id, rp.one_order_per_asset,
-           greatest(rp.lower, CAST(CAST(last.finished AT TIME ZONE :tz AS date) + rp.step AS date))
-               AS due_date
+), since_last AS (
+    -- The assets of the programs that count from their last completion (on the last-execution
+    -- basis, and by use) without an open order of the program: when that completion was.
+    SELECT rp.*, pa.asset_id, last.finished
       FROM run_programs rp
       JOIN program_assets pa ON pa.program_id = rp.id
       LEFT JOIN LATERAL (
@@ -90,12 +90,18 @@ run_programs AS (
              FROM work_orders w
              JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
             WHERE w.program_id = rp.id AND w.status = '{WorkOrderStatus.COMPLETADA}') last ON TRUE
-     WHERE rp.basis = '{ProgramBasis.ULTIMA_EJECUCION}'
+     WHERE rp.basis IN ('{ProgramBasis.ULTIMA_EJECUCION}', '{ProgramBasis.MEDIDOR}')
        AND NOT EXISTS (
            SELECT 1 FROM work_orders w
              JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
             WHERE w.program_id = rp.id
               AND w.status IN ('{WorkOrderStatus.PENDIENTE}', '{WorkOrderStatus.EN_PROGRESO}'))
+), after_last AS (
+    SELECT id AS program_id, asset_id, one_order_per_asset,
+           greatest(lower, CAST(CAST(finished AT TIME ZONE :tz AS date) + step AS date))
+               AS due_date
+      FROM since_last
+     WHERE basis = '{ProgramBasis.ULTIMA_EJECUCION}'
 ){BY_USE}, candidates AS (
     -- Per asset: its key (a due date, or a cycle by use), the day its order is for, why, and
     -- whether a generation up to `until` makes it now (the forecast also shows predictions).

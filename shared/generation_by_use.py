@@ -1,5 +1,6 @@
 """The candidates of programs by use (`basis` MEDIDOR), as CTEs of the generation statement
-(`shared.generation`), which claims their keys and writes their orders like any other.
+(`shared.generation`, whose `since_last` they read), which claims their keys and writes their
+orders like any other.
 
 Per asset of an active MEDIDOR program, with its active CONTADOR meter of the program's unit
 (the lowest id, should there be several), and no open order of the program:
@@ -25,49 +26,38 @@ before `until` (`generable`); the forecast also lists the next cycle of the othe
 
 from __future__ import annotations
 
-from shared.enums import MeterKind, OrderTrigger, ProgramBasis, WorkOrderStatus
+from shared.enums import MeterKind, OrderTrigger, ProgramBasis
 
 # Days a prediction may reach: beyond, a rate that small predicts nothing.
 PREDICTION_MAX_DAYS = 36_600
 
 BY_USE = f"""
 , by_use AS (
-    SELECT rp.id AS program_id, pa.asset_id, rp.lower, rp.meter_lead, m.id AS meter_id,
-           m.last_usage, m.last_taken_at, base.usage_then + rp.meter_interval AS due_usage,
+    SELECT s.id AS program_id, s.asset_id, s.lower, s.meter_lead, m.id AS meter_id,
+           m.last_usage, m.last_taken_at, base.usage_then + s.meter_interval AS due_usage,
            cycles.taken + 1 AS cycle,
-           CASE WHEN rp.step IS NULL THEN NULL
-                WHEN last.finished IS NULL THEN rp.lower
-                ELSE greatest(rp.lower,
-                              CAST(CAST(last.finished AT TIME ZONE :tz AS date) + rp.step AS date))
+           CASE WHEN s.step IS NULL THEN NULL
+                WHEN s.finished IS NULL THEN s.lower
+                ELSE greatest(s.lower,
+                              CAST(CAST(s.finished AT TIME ZONE :tz AS date) + s.step AS date))
            END AS by_date
-      FROM run_programs rp
-      JOIN program_assets pa ON pa.program_id = rp.id
+      FROM since_last s
       JOIN LATERAL (
            SELECT id, last_usage, last_taken_at FROM meters
-            WHERE asset_id = pa.asset_id AND active AND kind = '{MeterKind.CONTADOR}'
-              AND unit = rp.meter_unit
+            WHERE asset_id = s.asset_id AND active AND kind = '{MeterKind.CONTADOR}'
+              AND unit = s.meter_unit
             ORDER BY id LIMIT 1) m ON TRUE
-      LEFT JOIN LATERAL (
-           SELECT max(w.actual_end) AS finished
-             FROM work_orders w
-             JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
-            WHERE w.program_id = rp.id AND w.status = '{WorkOrderStatus.COMPLETADA}') last ON TRUE
      CROSS JOIN LATERAL (
            SELECT coalesce((
                SELECT r.usage FROM meter_readings r
                 WHERE r.meter_id = m.id
-                  AND r.taken_at <= coalesce(last.finished,
-                                             CAST(rp.start_date AS timestamp) AT TIME ZONE :tz)
+                  AND r.taken_at <= coalesce(s.finished,
+                                             CAST(s.start_date AS timestamp) AT TIME ZONE :tz)
                 ORDER BY r.taken_at DESC LIMIT 1), 0) AS usage_then) base
      CROSS JOIN LATERAL (
            SELECT count(*) AS taken FROM program_generations g
-            WHERE g.program_id = rp.id AND g.asset_id = pa.asset_id) cycles
-     WHERE rp.basis = '{ProgramBasis.MEDIDOR}'
-       AND NOT EXISTS (
-           SELECT 1 FROM work_orders w
-             JOIN work_order_assets wa ON wa.work_order_id = w.id AND wa.asset_id = pa.asset_id
-            WHERE w.program_id = rp.id
-              AND w.status IN ('{WorkOrderStatus.PENDIENTE}', '{WorkOrderStatus.EN_PROGRESO}'))
+            WHERE g.program_id = s.id AND g.asset_id = s.asset_id) cycles
+     WHERE s.basis = '{ProgramBasis.MEDIDOR}'
 ), use_days AS (
     SELECT u.*, coalesce(u.last_usage >= u.due_usage - u.meter_lead, FALSE) AS use_due,
            CASE WHEN u.last_usage >= u.due_usage THEN u.lower

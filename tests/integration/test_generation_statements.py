@@ -1,14 +1,16 @@
 """A batch generation costs the same number of statements for 10 programs as for 200: counted
-on the worker's own engine (the worker runs in the test process)."""
+on the engine of a worker of the test's own (in the test process), which consumes the command
+groups only: no notifications of the first batch's events fan out while the second is counted."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from shared.settings import Settings
 from tests.api import Api, Plant
 from tests.e2e.program_helpers import routine, today
 from tests.statements import not_the_relays, statements_sent
-from workers.runner import Worker
 
 
 async def _programs(plant: Plant, routine_id: int, count: int, technician: int) -> list[int]:
@@ -37,8 +39,10 @@ async def _programs(plant: Plant, routine_id: int, count: int, technician: int) 
 
 
 async def test_a_batch_costs_the_same_statements_whatever_its_size(
-    plant: Plant, planner: Api, tech: Api, worker: Worker
+    plant: Plant, tech: Api, own_namespace: Settings, worker_for: Any, gateway_for: Any
 ) -> None:
+    worker = await worker_for(own_namespace, ("ordenes", "generacion"))
+    planner, _ = await gateway_for(own_namespace)
     routine_id = await routine(plant, unit="SEMANA", interval=1)
     until = (today() + timedelta(days=27)).isoformat()  # four weekly due dates
     counts, generated = [], []
