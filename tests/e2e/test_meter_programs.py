@@ -309,3 +309,24 @@ async def test_the_forecast_is_what_a_generation_makes(
         (p["asset_ids"][0], p["trigger"], p["due_usage"], at_start_time(p["date"])) for p in planned
     )
     assert await forecast(tech, program_id, days(30)) == []
+
+
+async def test_a_cancelled_order_by_use_comes_back_with_the_next_reading(
+    plant: Plant, planner: Api, tech: Api
+) -> None:
+    asset = await plant.asset()
+    meter = await plant.meter(asset_id=asset)
+    program_id = await by_use(plant, planner, tech, assets=[asset], meter_interval=100)
+    [first] = (await read(tech, meter, 120, ago(2)))["work_order_ids"]
+    cancelled = await planner.post(f"/ot/{first}/actualizar/", {"status": "CANCELADA"})
+    assert cancelled.status == 200, cancelled.body
+    # The use is still due: the next cycle's order, at the same due use.
+    [second] = (await read(tech, meter, 125, ago(1)))["work_order_ids"]
+    order = (await tech.get(f"/ot/{second}/")).body
+    assert (order["status"], order["trigger"], order["due_usage"]) == ("PENDIENTE", "MEDIDOR", 100)
+    cycles = await plant.scalar(
+        "SELECT array_agg(ARRAY[cycle, work_order_id] ORDER BY cycle) FROM program_generations"
+        " WHERE program_id = :p",
+        p=program_id,
+    )
+    assert cycles == [[1, first], [2, second]]
