@@ -13,6 +13,7 @@ message is held and retried; any other failure is retried and set aside like a f
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from workers.readings.model import Ingested, NewReading, Source
 
 log = logging.getLogger(__name__)
 _READINGS = TypeAdapter(list[ExternalReading])
+# Readings stored in one transaction at most (the messages waiting are gathered up to it).
+GATHER_MAX = 10_000
 
 GROUP = "lecturas"
 EXTERNAL_READINGS = Counter(
@@ -49,8 +52,8 @@ EXTERNAL_READINGS = Counter(
 @dataclass(frozen=True)
 class _Parsed:
     source: str
-    readings: list[NewReading]
-    # The raw readings that are not readings, by position, and why.
+    # The valid readings by position, and the raw readings that are not readings, and why.
+    readings: dict[int, ExternalReading]
     invalid: dict[int, str]
     raw: list[Any]
 
@@ -76,21 +79,34 @@ def _parse(body: bytes, settings: Settings) -> _Parsed | str:
             for position, raw in enumerate(batch.readings)
             if position not in invalid
         }
-    readings = [
-        NewReading(
-            position=position,
-            taken_at=reading.taken_at,
-            value=Decimal(str(reading.value)),
-            reset=reading.reset,
-            meter_code=reading.meter_code,
-        )
-        for position, reading in valid.items()
-    ]
-    return _Parsed(batch.source, readings, invalid, batch.readings)
+    return _Parsed(batch.source, valid, invalid, batch.readings)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What storing did to one message's readings, by their position in it."""
+
+    stored: int
+    refused: dict[int, str]
+
+
+@dataclass
+class _Waiting:
+    parsed: _Parsed
+    outcome: asyncio.Future[_Outcome]
 
 
 class ExternalReadingConsumer(InboundConsumer):
+    """Messages taken at once (the prefetch) are stored together, in one transaction of their
+    readings: their meters are locked, and their last readings updated, once for all of them
+    (a SCADA's snapshots all name the same meters), up to `GATHER_MAX` readings."""
+
     group = GROUP
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: list[_Waiting] = []
+        self._storing = asyncio.Lock()
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         parsed = _parse(message.body, self._settings)
@@ -101,18 +117,14 @@ class ExternalReadingConsumer(InboundConsumer):
             await message.ack()
             return
         try:
-            done = await while_unreachable(
-                lambda: self._store(parsed),
-                f"readings message {message.message_id}",
-                passing=database_busy_or_down,
-            )
+            outcome = await self._stored(parsed)
         except Exception:
             # A bug, not the message: the command path's policy (retry, then the broker
             # dead-letters it at the delivery limit).
             log.exception("readings message %s failed", message.message_id)
             await self._failed(message)
             return
-        invalid = parsed.invalid | {r.position: r.reason for r in done.refused}
+        invalid = parsed.invalid | outcome.refused
         await asyncio.gather(
             *(
                 self.set_aside(
@@ -123,20 +135,90 @@ class ExternalReadingConsumer(InboundConsumer):
                 for position, reason in sorted(invalid.items())
             )
         )
-        EXTERNAL_READINGS.labels("stored").inc(len(done.stored))
+        EXTERNAL_READINGS.labels("stored").inc(outcome.stored)
         EXTERNAL_READINGS.labels("repeated").inc(
-            len(parsed.readings) - len(done.stored) - len(done.refused)
+            len(parsed.readings) - outcome.stored - len(outcome.refused)
         )
         EXTERNAL_READINGS.labels("invalid").inc(len(invalid))
         await message.ack()
 
-    async def _store(self, parsed: _Parsed) -> Ingested:
+    async def _stored(self, parsed: _Parsed) -> _Outcome:
+        """Store `parsed` with whatever else waits meanwhile: whoever holds the turn stores
+        every message waiting, its own among them."""
+        waiting = _Waiting(parsed, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        async with self._storing:
+            while not waiting.outcome.done():
+                batch = self._next_batch()
+                try:
+                    done = await while_unreachable(
+                        functools.partial(self._store, batch),
+                        f"{len(batch)} readings messages",
+                        passing=database_busy_or_down,
+                    )
+                except Exception as exc:
+                    for each in batch:
+                        each.outcome.set_exception(exc)
+                    # Its exception is the caller's own to handle: the others' too.
+                    if waiting in batch:
+                        break
+                    continue
+                _share(batch, done)
+        return await waiting.outcome
+
+    def _next_batch(self) -> list[_Waiting]:
+        batch: list[_Waiting] = []
+        readings = 0
+        while self._waiting and (
+            not batch or readings + len(self._waiting[0].parsed.readings) <= GATHER_MAX
+        ):
+            batch.append(self._waiting.pop(0))
+            readings += len(batch[-1].parsed.readings)
+        return batch
+
+    async def _store(self, batch: list[_Waiting]) -> Ingested:
+        readings = [
+            NewReading(
+                position=offset + position,
+                taken_at=reading.taken_at,
+                value=Decimal(str(reading.value)),
+                reset=reading.reset,
+                meter_code=reading.meter_code,
+                source=each.parsed.source,
+            )
+            for offset, each in _offsets(batch)
+            for position, reading in each.parsed.readings.items()
+        ]
         async with self._sessionmaker() as session, session.begin():
             now = datetime.now(self._settings.tz)
-            done = await ingest(
-                session, parsed.readings, Source(parsed.source, None, now), self._settings
-            )
+            done = await ingest(session, readings, Source(GROUP, None, now), self._settings)
             await outbox.enqueue_all(session, done.events)
         if done.events:
             self._events_committed()
         return done
+
+
+def _offsets(batch: list[_Waiting]) -> list[tuple[int, _Waiting]]:
+    """Each message's first position among the batch's readings (its raw readings' count
+    apart, so that any position of it maps back)."""
+    offsets, offset = [], 0
+    for each in batch:
+        offsets.append((offset, each))
+        offset += len(each.parsed.raw)
+    return offsets
+
+
+def _share(batch: list[_Waiting], done: Ingested) -> None:
+    """Each message's part of what storing the batch did."""
+    for offset, each in _offsets(batch):
+        end = offset + len(each.parsed.raw)
+        each.outcome.set_result(
+            _Outcome(
+                stored=sum(1 for position in range(offset, end) if done.stored_at(position)),
+                refused={
+                    refused.position - offset: refused.reason
+                    for refused in done.refused
+                    if offset <= refused.position < end
+                },
+            )
+        )

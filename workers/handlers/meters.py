@@ -105,7 +105,8 @@ async def record_reading(cmd: RecordReading, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def _recorded(uow: UnitOfWork, done: Ingested, meter_id: int, taken_at: datetime) -> dict[str, Any]:
-    stored = done.stored[0]
+    stored = done.stored_at(0)
+    assert stored is not None, "a reading neither stored, repeated nor refused"
     work_order_ids = done.generated.work_order_ids if done.generated else []
     aviso_id = done.alarms.get(meter_id)
     for event in done.events:

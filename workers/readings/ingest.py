@@ -36,7 +36,6 @@ from workers.readings.model import (
     Refusal,
     Refused,
     Source,
-    StoredReading,
 )
 from workers.readings.neighbours import stored_around
 
@@ -63,6 +62,8 @@ class _Batch:
         self.result = Ingested()
         self.meters: dict[int, LockedMeter] = {}
         self.judgements: dict[int, Judgement] = {}
+        # The source of each admitted reading, by position.
+        self.sources: dict[int, str] = {}
 
     async def lock(self, readings: Sequence[NewReading]) -> None:
         ids = sorted({r.meter_id for r in readings if r.meter_id is not None})
@@ -95,6 +96,7 @@ class _Batch:
                 )
             else:
                 admitted[meter.id].append(reading)
+                self.sources[reading.position] = reading.source or self.source.name
         return admitted
 
     def _refuse(self, reading: NewReading, refusal: Refusal, named: str, why: str) -> None:
@@ -142,7 +144,7 @@ class _Batch:
         accepted = [(meter_id, a) for meter_id, j in self.judgements.items() for a in j.accepted]
         if not accepted:
             return
-        rows = await self.session.execute(
+        stored = await self.session.execute(
             statements.INSERT_READINGS,
             {
                 "meter_ids": [meter_id for meter_id, _ in accepted],
@@ -150,16 +152,13 @@ class _Batch:
                 "values": [a.value for _, a in accepted],
                 "usages": [a.usage for _, a in accepted],
                 "resets": [a.reset for _, a in accepted],
-                "source": self.source.name,
+                "sources": [self.sources[a.position] for _, a in accepted],
             },
         )
-        ids = {(row.meter_id, row.taken_at): row.id for row in rows}
-        for meter_id, a in accepted:
-            reading_id = ids.get((meter_id, a.taken_at))
-            if reading_id is not None:
-                self.result.stored[a.position] = StoredReading(
-                    reading_id, meter_id, a.taken_at, a.usage
-                )
+        ids = stored.one()
+        keys = zip(ids.meters, ids.taken_ats, strict=True)
+        self.result.reading_ids = dict(zip(keys, ids.ids, strict=True))
+        self.result.accepted = {a.position: (meter_id, a) for meter_id, a in accepted}
         lasts = [
             (meter_id, j.last)
             for meter_id, j in self.judgements.items()

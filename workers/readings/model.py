@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shared.domain.meter_readings import Incoming, Stored
+from shared.domain.meter_readings import Accepted, Incoming, Stored
 from shared.enums import MeterKind
 from shared.generation import Generated
 from shared.messages.events import DomainEvent
@@ -21,12 +21,15 @@ class NewReading(Incoming):
 
     meter_id: int | None = None
     meter_code: str | None = None
+    # Who sent it, when a batch gathers several senders' readings (None: the batch's source).
+    source: str | None = None
 
 
 @dataclass(frozen=True)
 class Source:
-    """Who sends the batch: the readings' `source`, the user (None: a machine), and when it
-    is judged (readings older than the retention are refused: their partition is gone)."""
+    """Who sends the batch: the readings' `source` (unless a reading names its own), the user
+    (None: a machine), and when it is judged (readings older than the retention are refused:
+    their partition is gone)."""
 
     name: str
     user_id: int | None
@@ -102,11 +105,25 @@ class StoredReading:
 
 @dataclass
 class Ingested:
-    # By position: the readings stored now, and the repeats (as first stored).
-    stored: dict[int, StoredReading] = field(default_factory=dict)
+    # The readings accepted, by position (with their meter), and the ids of those stored, by
+    # (meter, taken_at): one accepted but not stored met a repeat racing in.
+    accepted: dict[int, tuple[int, Accepted]] = field(default_factory=dict)
+    reading_ids: dict[tuple[int, datetime], int] = field(default_factory=dict)
+    # By position: the repeats (as first stored).
     repeats: dict[int, StoredReading] = field(default_factory=dict)
     refused: list[Refused] = field(default_factory=list)
     # Alarm notices opened, by meter id.
     alarms: dict[int, int] = field(default_factory=dict)
     generated: Generated | None = None
     events: list[DomainEvent] = field(default_factory=list)
+
+    def stored_at(self, position: int) -> StoredReading | None:
+        """The reading of `position`, if it was stored now."""
+        found = self.accepted.get(position)
+        if found is None:
+            return None
+        meter_id, reading = found
+        reading_id = self.reading_ids.get((meter_id, reading.taken_at))
+        if reading_id is None:
+            return None
+        return StoredReading(reading_id, meter_id, reading.taken_at, reading.usage)

@@ -66,16 +66,23 @@ SHIFT_USAGE = text(
     """
 )
 
-# The key settles a repeat racing in from elsewhere (the meter lock makes that rare).
+# The key settles a repeat racing in from elsewhere (the meter lock makes that rare). The ids
+# come back as arrays: one row, however many readings.
 INSERT_READINGS = text(
     """
+    WITH stored AS (
     INSERT INTO meter_readings (meter_id, taken_at, value, usage, reset, source)
-    SELECT r.meter_id, r.taken_at, r.value, r.usage, r.reset, :source
+    SELECT r.meter_id, r.taken_at, r.value, r.usage, r.reset, r.source
       FROM unnest(CAST(:meter_ids AS integer[]), CAST(:taken_ats AS timestamptz[]),
                   CAST(:values AS numeric[]), CAST(:usages AS numeric[]),
-                  CAST(:resets AS boolean[])) AS r(meter_id, taken_at, value, usage, reset)
+                  CAST(:resets AS boolean[]), CAST(:sources AS text[]))
+           AS r(meter_id, taken_at, value, usage, reset, source)
     ON CONFLICT (meter_id, taken_at) DO NOTHING
     RETURNING id, meter_id, taken_at
+    )
+    SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(meter_id), '{}') AS meters,
+           coalesce(array_agg(taken_at), '{}') AS taken_ats
+      FROM stored
     """
 )
 
