@@ -29,7 +29,7 @@ from pydantic_core import ErrorDetails
 
 from shared.db.errors import database_busy_or_down
 from shared.db.retry import while_unreachable
-from shared.messages.meters import ExternalReading, ReadingBatch
+from shared.messages.meters import ExternalReading, ReadingBatch, ValidReadingBatch
 from shared.settings import Settings
 from workers import outbox
 from workers.inbound import InboundConsumer, problems
@@ -49,37 +49,52 @@ EXTERNAL_READINGS = Counter(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Parsed:
     source: str
     # The valid readings by position, and the raw readings that are not readings, and why.
     readings: dict[int, ExternalReading]
     invalid: dict[int, str]
-    raw: list[Any]
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        """How many readings the message holds, valid or not."""
+        return len(self.readings) + len(self.invalid)
+
+    @functools.cached_property
+    def raw(self) -> list[Any]:
+        """The readings as sent (for the copies of invalid ones)."""
+        readings: list[Any] = orjson.loads(self.body)["readings"]
+        return readings
 
 
 def _parse(body: bytes, settings: Settings) -> _Parsed | str:
     """The message's readings, or why the whole message is not one."""
+    context = {"tz": settings.tz}
+    try:
+        valid = ValidReadingBatch.model_validate_json(body, context=context)
+    except ValidationError:
+        pass  # some part is not right: judged part by part below
+    else:
+        return _Parsed(valid.source, dict(enumerate(valid.readings)), {}, body)
     try:
         batch = ReadingBatch.model_validate_json(body)
     except ValidationError as exc:  # bad JSON is a ValidationError too
         return f"invalid message: {problems(exc.errors(include_url=False))}"
-    context = {"tz": settings.tz}
-    invalid: dict[int, str] = {}
+    by_position: dict[int, list[ErrorDetails]] = defaultdict(list)
     try:
-        # Usually every reading is valid: one call for them all.
-        valid = dict(enumerate(_READINGS.validate_python(batch.readings, context=context)))
+        _READINGS.validate_python(batch.readings, context=context)
     except ValidationError as exc:
-        by_position: dict[int, list[ErrorDetails]] = defaultdict(list)
         for error in exc.errors(include_url=False):
             by_position[int(error["loc"][0])].append({**error, "loc": error["loc"][1:]})
-        invalid = {p: f"invalid reading: {problems(errors)}" for p, errors in by_position.items()}
-        valid = {
-            position: ExternalReading.model_validate(raw, context=context)
-            for position, raw in enumerate(batch.readings)
-            if position not in invalid
-        }
-    return _Parsed(batch.source, valid, invalid, batch.readings)
+    invalid = {p: f"invalid reading: {problems(errors)}" for p, errors in by_position.items()}
+    readings = {
+        position: ExternalReading.model_validate(raw, context=context)
+        for position, raw in enumerate(batch.readings)
+        if position not in invalid
+    }
+    return _Parsed(batch.source, readings, invalid, body)
 
 
 @dataclass(frozen=True)
@@ -199,22 +214,22 @@ class ExternalReadingConsumer(InboundConsumer):
 
 
 def _offsets(batch: list[_Waiting]) -> list[tuple[int, _Waiting]]:
-    """Each message's first position among the batch's readings (its raw readings' count
-    apart, so that any position of it maps back)."""
+    """Each message's first position among the batch's readings (so that any position of it
+    maps back)."""
     offsets, offset = [], 0
     for each in batch:
         offsets.append((offset, each))
-        offset += len(each.parsed.raw)
+        offset += each.parsed.size
     return offsets
 
 
 def _share(batch: list[_Waiting], done: Ingested) -> None:
     """Each message's part of what storing the batch did."""
     for offset, each in _offsets(batch):
-        end = offset + len(each.parsed.raw)
+        end = offset + each.parsed.size
         each.outcome.set_result(
             _Outcome(
-                stored=sum(1 for position in range(offset, end) if done.stored_at(position)),
+                stored=sum(1 for position in range(offset, end) if done.is_stored(position)),
                 refused={
                     refused.position - offset: refused.reason
                     for refused in done.refused

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
+from typing import NamedTuple, Protocol
 
 from shared.enums import MeterKind
 
@@ -51,12 +53,28 @@ class Accepted:
     usage: Decimal | None
 
 
-@dataclass(frozen=True)
-class Neighbours:
+class Neighbours(NamedTuple):
     """The stored readings around a new reading's `taken_at`: at or before it, and after it."""
 
     before: Stored | None
     after: Stored | None
+
+
+class Reading(Protocol):
+    """A reading already judged, stored or accepted: what the next one is judged against."""
+
+    @property
+    def taken_at(self) -> datetime: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def usage(self) -> Decimal | None: ...
+    @property
+    def reset(self) -> bool: ...
+
+
+# New readings are judged in time order (and in the order sent, for one time).
+_in_time = attrgetter("taken_at", "position")
 
 
 @dataclass
@@ -86,37 +104,32 @@ def judge(
     `last` has `last` before it and nothing after)."""
     result = Judgement()
     latest_accepted: Accepted | None = None
-    for reading in sorted(incoming, key=lambda r: (r.taken_at, r.position)):
+    for reading in sorted(incoming, key=_in_time):
         if last is not None and reading.taken_at <= last.taken_at:
-            around = neighbours[reading.taken_at]
+            stored_before, stored_after = neighbours[reading.taken_at]
         else:
-            around = Neighbours(last, None)
-        if (around.before is not None and around.before.taken_at == reading.taken_at) or (
+            stored_before, stored_after = last, None
+        if (stored_before is not None and stored_before.taken_at == reading.taken_at) or (
             latest_accepted is not None and latest_accepted.taken_at == reading.taken_at
         ):
             result.repeats.append(reading.position)
             continue
-        before = _adjusted(result, around.before)
+        before: Reading | None = _adjusted(result, stored_before)
         if latest_accepted is not None and (
             before is None or latest_accepted.taken_at > before.taken_at
         ):
-            before = Stored(
-                latest_accepted.taken_at,
-                latest_accepted.value,
-                latest_accepted.usage,
-                latest_accepted.reset,
-            )
+            before = latest_accepted
         if kind == MeterKind.INDICADOR:
             accepted = Accepted(
                 reading.position, reading.taken_at, reading.value, reading.reset, None
             )
         else:
-            why = _counter_refusal(reading, before, around.after)
+            why = _counter_refusal(reading, before, stored_after)
             if why is not None:
                 result.refused[reading.position] = why
                 continue
             accepted = _counted(reading, before)
-            _shift_after(result, accepted, around.after)
+            _shift_after(result, accepted, stored_after)
         result.accepted.append(accepted)
         latest_accepted = accepted
     result.last = _latest(result, last)
@@ -130,7 +143,7 @@ def _adjusted(result: Judgement, stored: Stored | None) -> Stored | None:
     return replace(stored, usage=stored.usage + shift) if shift else stored
 
 
-def _counter_refusal(reading: Incoming, before: Stored | None, after: Stored | None) -> str | None:
+def _counter_refusal(reading: Incoming, before: Reading | None, after: Stored | None) -> str | None:
     if reading.value < 0:
         return f"a counter cannot read below 0 ({reading.value})"
     if not reading.reset and before is not None and reading.value < before.value:
@@ -146,7 +159,7 @@ def _counter_refusal(reading: Incoming, before: Stored | None, after: Stored | N
     return None
 
 
-def _counted(reading: Incoming, before: Stored | None) -> Accepted:
+def _counted(reading: Incoming, before: Reading | None) -> Accepted:
     if before is None or before.usage is None:
         usage = reading.value
     elif reading.reset:

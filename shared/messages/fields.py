@@ -68,8 +68,12 @@ NUL_MESSAGE = "text may not contain NUL characters"
 
 
 def refuse_nul(value: Any) -> Any:
-    """A string (or a list of strings) without NUL: PostgreSQL's text cannot hold it."""
-    items = value if isinstance(value, list | tuple) else (value,)
-    if any(isinstance(item, str) and "\x00" in item for item in items):
-        raise ValueError(NUL_MESSAGE)
+    """A string (or a list of strings) without NUL: PostgreSQL's text cannot hold it. (Run on
+    every field of every message: the common cases first.)"""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
+    elif isinstance(value, list | tuple):
+        if any(isinstance(item, str) and "\x00" in item for item in value):
+            raise ValueError(NUL_MESSAGE)
     return value

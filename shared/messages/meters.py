@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
@@ -22,7 +22,8 @@ Unit = Annotated[str, Field(min_length=1, max_length=20)]
 
 
 def _not_ahead(value: datetime) -> datetime:
-    latest = datetime.now(value.tzinfo) + FUTURE_TOLERANCE
+    # In UTC: aware datetimes compare whatever their zones, and no zone is looked up.
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
     if value > latest:
         raise ValueError(f"a reading may not be taken more than {FUTURE_TOLERANCE} from now")
     return value
@@ -92,3 +93,9 @@ class ReadingBatch(Message):
 
     source: str = Field(min_length=1, max_length=100)
     readings: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
+
+
+class ValidReadingBatch(ReadingBatch):
+    """The same message when every reading in it is valid (the usual one): read in one pass."""
+
+    readings: list[ExternalReading] = Field(min_length=1, max_length=BATCH_MAX)

@@ -117,6 +117,10 @@ class Ingested:
     generated: Generated | None = None
     events: list[DomainEvent] = field(default_factory=list)
 
+    def is_stored(self, position: int) -> bool:
+        found = self.accepted.get(position)
+        return found is not None and (found[0], found[1].taken_at) in self.reading_ids
+
     def stored_at(self, position: int) -> StoredReading | None:
         """The reading of `position`, if it was stored now."""
         found = self.accepted.get(position)
