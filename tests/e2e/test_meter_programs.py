@@ -39,6 +39,17 @@ async def read(api: Api, meter_id: int, value: float, when: datetime | None = No
     return response.body
 
 
+async def order_made(api: Api, meter_id: int, value: float, when: datetime | None = None) -> Any:
+    """The one order a reading made (it must make exactly one)."""
+    [order_id] = (await read(api, meter_id, value, when))["work_order_ids"]
+    return (await api.get(f"/ot/{order_id}/")).body
+
+
+def due(order: Any) -> tuple[str, float, str]:
+    """Why an order by use was made, at which use, and for when."""
+    return order["trigger"], order["due_usage"], order["scheduled_start"]
+
+
 def ago(hours: float) -> datetime:
     return datetime.now(UTC) - timedelta(hours=hours)
 
@@ -134,9 +145,9 @@ async def test_the_reading_that_makes_it_due_makes_the_order_and_completion_star
     )
     assert finished.status == 200, finished.body
     assert (await read(tech, meter, 259))["work_order_ids"] == []
-    [next_id] = (await read(tech, meter, 261))["work_order_ids"]
-    following = (await tech.get(f"/ot/{next_id}/")).body
-    assert (following["trigger"], following["due_usage"]) == ("MEDIDOR", 260)
+    following = await order_made(tech, meter, 261)
+    next_id = following["id"]
+    assert due(following)[:2] == ("MEDIDOR", 260)
     cycles = await plant.scalar(
         "SELECT array_agg(ARRAY[cycle, work_order_id] ORDER BY cycle) FROM program_generations"
         " WHERE program_id = :p AND asset_id = :a AND due_date IS NULL",
@@ -160,8 +171,7 @@ async def test_an_order_completed_without_a_reading_counts_from_the_last_one_bef
     assert done.status == 200, done.body
     # A reading after the end does not move the cycle's start: 130 + 100.
     assert (await read(tech, meter, 229, ago(0.5)))["work_order_ids"] == []
-    [next_id] = (await read(tech, meter, 230))["work_order_ids"]
-    assert (await tech.get(f"/ot/{next_id}/")).body["due_usage"] == 230
+    assert (await order_made(tech, meter, 230))["due_usage"] == 230
 
 
 async def test_whichever_comes_first_the_date_or_the_use(
@@ -205,7 +215,7 @@ async def test_whichever_comes_first_the_date_or_the_use(
     )
     assert made.body["generated"] == 1
     [order] = await tech.pages("/ot/", asset_id=asset)
-    assert (order["trigger"], order["due_usage"], order["scheduled_start"]) == (
+    assert due(order) == (
         "FECHA",
         1030,
         at_start_time(days(0)),
@@ -223,9 +233,7 @@ async def test_whichever_comes_first_the_date_or_the_use(
         for p in await forecast(tech, program_id, days(30))
     ] == [(days(7), "FECHA", 1040)]
     # A heavy week of use reaches 1,040 h first: the order is made now, by use.
-    [by_meter] = (await read(tech, meter, 1045))["work_order_ids"]
-    second = (await tech.get(f"/ot/{by_meter}/")).body
-    assert (second["trigger"], second["due_usage"], second["scheduled_start"]) == (
+    assert due(await order_made(tech, meter, 1045)) == (
         "MEDIDOR",
         1040,
         at_start_time(days(0)),
@@ -262,9 +270,7 @@ async def test_the_lead_makes_the_order_early_for_the_predicted_day(
     assert nothing.body["generated"] == 0
     # 80 h is within the lead of 20: the order is made now, for the day 100 h is expected
     # (80 h over five days is 16 a day: 20 h more in two days).
-    [order_id] = (await read(tech, meter, 80))["work_order_ids"]
-    order = (await tech.get(f"/ot/{order_id}/")).body
-    assert (order["trigger"], order["due_usage"], order["scheduled_start"]) == (
+    assert due(await order_made(tech, meter, 80)) == (
         "MEDIDOR",
         100,
         at_start_time(days(2)),
@@ -303,9 +309,7 @@ async def test_the_forecast_is_what_a_generation_makes(
     )
     assert made.body["generated"] == 2
     orders = [o for a in assets for o in await tech.pages("/ot/", asset_id=a)]
-    assert sorted(
-        (o["assets"][0]["id"], o["trigger"], o["due_usage"], o["scheduled_start"]) for o in orders
-    ) == sorted(
+    assert sorted((o["assets"][0]["id"], *due(o)) for o in orders) == sorted(
         (p["asset_ids"][0], p["trigger"], p["due_usage"], at_start_time(p["date"])) for p in planned
     )
     assert await forecast(tech, program_id, days(30)) == []
@@ -321,9 +325,9 @@ async def test_a_cancelled_order_by_use_comes_back_with_the_next_reading(
     cancelled = await planner.post(f"/ot/{first}/actualizar/", {"status": "CANCELADA"})
     assert cancelled.status == 200, cancelled.body
     # The use is still due: the next cycle's order, at the same due use.
-    [second] = (await read(tech, meter, 125, ago(1)))["work_order_ids"]
-    order = (await tech.get(f"/ot/{second}/")).body
-    assert (order["status"], order["trigger"], order["due_usage"]) == ("PENDIENTE", "MEDIDOR", 100)
+    order = await order_made(tech, meter, 125, ago(1))
+    second = order["id"]
+    assert (order["status"], *due(order)[:2]) == ("PENDIENTE", "MEDIDOR", 100)
     cycles = await plant.scalar(
         "SELECT array_agg(ARRAY[cycle, work_order_id] ORDER BY cycle) FROM program_generations"
         " WHERE program_id = :p",
