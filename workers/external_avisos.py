@@ -72,7 +72,7 @@ class ExternalAvisoConsumer(InboundConsumer):
 
     async def _store(self, notice: ExternalAviso) -> bool:
         """Whether the notice is new (a repeat of a known `(source, external_id)` is not)."""
-        async with self._sessionmaker() as session, session.begin():
+        async with self.transaction() as session:
             asset_id = await asset_id_by_code(session, notice.asset_code)
             if asset_id is None:
                 raise InvalidNotice(f"unknown asset code {notice.asset_code!r}")

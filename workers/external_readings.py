@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,12 @@ from pydantic_core import ErrorDetails
 
 from shared.db.errors import database_busy_or_down
 from shared.db.retry import while_unreachable
-from shared.messages.meters import ExternalReading, ReadingBatch, ValidReadingBatch
+from shared.messages.meters import (
+    ExternalReading,
+    ReadingBatch,
+    ValidReadingBatch,
+    latest_reading_time,
+)
 from shared.settings import Settings
 from workers import outbox
 from workers.inbound import InboundConsumer, problems
@@ -71,7 +77,7 @@ class _Parsed:
 
 def _parse(body: bytes, settings: Settings) -> _Parsed | str:
     """The message's readings, or why the whole message is not one."""
-    context = {"tz": settings.tz}
+    context = {"tz": settings.tz, "latest": latest_reading_time()}
     try:
         valid = ValidReadingBatch.model_validate_json(body, context=context)
     except ValidationError:
@@ -204,7 +210,7 @@ class ExternalReadingConsumer(InboundConsumer):
             for offset, each in _offsets(batch)
             for position, reading in each.parsed.readings.items()
         ]
-        async with self._sessionmaker() as session, session.begin():
+        async with self.transaction() as session:
             now = datetime.now(self._settings.tz)
             done = await ingest(session, readings, Source(GROUP, None, now), self._settings)
             await outbox.enqueue_all(session, done.events)
@@ -225,11 +231,12 @@ def _offsets(batch: list[_Waiting]) -> list[tuple[int, _Waiting]]:
 
 def _share(batch: list[_Waiting], done: Ingested) -> None:
     """Each message's part of what storing the batch did."""
+    stored = sorted(done.reading_ids)
     for offset, each in _offsets(batch):
         end = offset + each.parsed.size
         each.outcome.set_result(
             _Outcome(
-                stored=sum(1 for position in range(offset, end) if done.is_stored(position)),
+                stored=bisect_left(stored, end) - bisect_left(stored, offset),
                 refused={
                     refused.position - offset: refused.reason
                     for refused in done.refused

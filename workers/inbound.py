@@ -7,8 +7,10 @@ broker's own dead-lettering cannot add a header); the consumer acks the original
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import ClassVar
 
 import aio_pika
@@ -33,6 +35,7 @@ class InboundConsumer(ABC):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        transactions: asyncio.Semaphore,
         settings: Settings,
         dead_letters: AbstractExchange,
         source_queue: str,
@@ -40,6 +43,8 @@ class InboundConsumer(ABC):
         failed: Callable[[AbstractIncomingMessage], Awaitable[None]],
     ) -> None:
         self._sessionmaker = sessionmaker
+        # The worker's turns for transactions (one per pool connection it may use).
+        self._transactions = transactions
         self._settings = settings
         self._dead_letters = dead_letters
         # The dead-letter exchange routes by the name of the queue a message failed in.
@@ -52,6 +57,13 @@ class InboundConsumer(ABC):
 
     @abstractmethod
     async def handle(self, message: AbstractIncomingMessage) -> None: ...
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction, once the worker gives this consumer a turn: a message waits for it
+        without holding a connection."""
+        async with self._transactions, self._sessionmaker() as session, session.begin():
+            yield session
 
     async def set_aside(
         self, message: AbstractIncomingMessage, reason: str, body: bytes | None = None

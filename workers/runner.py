@@ -123,10 +123,10 @@ class Worker:
         for group in self._groups:
             DEAD_LETTERED.labels(group)
         self._in_flight: set[asyncio.Task[None]] = set()
-        # Messages handled at once: one transaction each, as many as the pool has connections
-        # for but one (the outbox relay's). The rest of the prefetch waits here, instead of
-        # timing out on the pool (which would look like an outage).
-        self._handling = asyncio.Semaphore(max(1, settings.db_pool_size - 1))
+        # Transactions at once: as many as the pool has connections for but one (the outbox
+        # relay's). A message's handler waits here for its turn, instead of timing out on the
+        # pool (which would look like an outage).
+        self._transactions = asyncio.Semaphore(max(1, settings.db_pool_size - 1))
         self._relay_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._tracer = tracing.tracer(__name__)
@@ -158,7 +158,7 @@ class Worker:
 
     def _handler_of(self, group: str, topology: Topology) -> MessageHandler:
         if group == "notificaciones":
-            return self._notify
+            return self._in_turn(self._notify)
         # What machines publish: each consumer sets its invalid messages aside itself.
         inbound: dict[str, type[InboundConsumer]] = {
             consumer.group: consumer
@@ -168,15 +168,27 @@ class Worker:
             )
         }
         if group in inbound:
+            # It waits for its turn itself, for each transaction it opens (the readings one
+            # stores many messages in one).
             return inbound[group](
                 self._sessionmaker,
+                self._transactions,
                 self._settings,
                 topology.exchanges[DEAD_LETTERS],
                 topology.queues[group].name,
                 self.relay.poke,
                 self._retry_or_dead_letter,
             ).handle
-        return self._handle
+        return self._in_turn(self._handle)
+
+    def _in_turn(self, handle: MessageHandler) -> MessageHandler:
+        """`handle` (one transaction per message) once a transaction may start."""
+
+        async def in_turn(message: AbstractIncomingMessage) -> None:
+            async with self._transactions:
+                await handle(message)
+
+        return in_turn
 
     async def _on_message(
         self, queue: str, handle: MessageHandler, message: AbstractIncomingMessage
@@ -185,9 +197,8 @@ class Worker:
         assert task is not None
         self._in_flight.add(task)
         try:
-            async with self._handling:
-                with processing(self._tracer, queue, message):
-                    await handle(message)
+            with processing(self._tracer, queue, message):
+                await handle(message)
         finally:
             self._in_flight.discard(task)
 

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from shared.enums import PLANNERS, READERS, AvisoPriority, MeterKind
 from shared.messages.base import Command, Message, PlantDateTime
 from shared.messages.catalogs import Code, Name
-from shared.messages.fields import Id, Version
+from shared.messages.fields import Id, Version, refuse_nul
 
 # A reading may be taken at most this far ahead of the receiver's clock (clocks drift).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -21,12 +21,21 @@ Measure = Annotated[float, Field(allow_inf_nan=False)]
 Unit = Annotated[str, Field(min_length=1, max_length=20)]
 
 
-def _not_ahead(value: datetime) -> datetime:
-    # In UTC: aware datetimes compare whatever their zones, and no zone is looked up.
-    latest = datetime.now(UTC) + FUTURE_TOLERANCE
-    if value > latest:
+def latest_reading_time() -> datetime:
+    """The latest `taken_at` a reading received now may have. In UTC: aware datetimes compare
+    whatever their zones, and no zone is looked up."""
+    return datetime.now(UTC) + FUTURE_TOLERANCE
+
+
+def _not_ahead(value: datetime, info: ValidationInfo) -> datetime:
+    """The reading's time, in UTC: its instant is what counts, and thousands of readings are
+    compared with each other and with stored ones (UTC too), fastest within one zone."""
+    in_utc = value.astimezone(UTC)
+    # A message of many readings reads the clock once (context `latest`).
+    latest = (info.context or {}).get("latest") or latest_reading_time()
+    if in_utc > latest:
         raise ValueError(f"a reading may not be taken more than {FUTURE_TOLERANCE} from now")
-    return value
+    return in_utc
 
 
 ReadingTime = Annotated[PlantDateTime, AfterValidator(_not_ahead)]
@@ -85,6 +94,9 @@ class ExternalReading(ReadingFields):
 
     meter_code: str = Field(min_length=1, max_length=64)
     taken_at: ReadingTime
+
+    # A thousand readings a message: only their one text field is looked at for NUL.
+    _no_nul = field_validator("meter_code")(refuse_nul)
 
 
 class ReadingBatch(Message):

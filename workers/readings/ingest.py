@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.json_rows import json_rows
 from shared.domain.meter_alarms import ALARM_SOURCE, Alarm, alarm_of
 from shared.domain.meter_readings import Judgement, judge
 from shared.enums import MeterKind
@@ -75,7 +76,10 @@ class _Batch:
         """The readings of known, active meters within the retention, by meter id; the
         others are refused."""
         by_code = {meter.code: meter for meter in self.meters.values()}
-        oldest = self.source.now - timedelta(days=self.settings.readings_retention_days)
+        # In UTC, as the readings' times are (compared within one zone, the fastest).
+        oldest = (
+            self.source.now - timedelta(days=self.settings.readings_retention_days)
+        ).astimezone(UTC)
         admitted: dict[int, list[NewReading]] = defaultdict(list)
         for reading in readings:
             if reading.meter_id is not None:
@@ -141,38 +145,34 @@ class _Batch:
                 statements.SHIFT_USAGE,
                 {"meter_ids": list(meter_ids), "sinces": list(sinces), "deltas": list(deltas)},
             )
-        accepted = [(meter_id, a) for meter_id, j in self.judgements.items() for a in j.accepted]
-        if not accepted:
+        accepted = self.result.accepted
+        rows = []
+        for meter_id, judgement in self.judgements.items():
+            for a in judgement.accepted:
+                accepted[a.position] = (meter_id, a)
+                rows.append(
+                    {
+                        "position": a.position,
+                        "meter_id": meter_id,
+                        "taken_at": a.taken_at,
+                        "value": a.value,
+                        "usage": a.usage,
+                        "reset": a.reset,
+                        "source": self.sources[a.position],
+                    }
+                )
+        if not rows:
             return
-        stored = await self.session.execute(
-            statements.INSERT_READINGS,
-            {
-                "meter_ids": [meter_id for meter_id, _ in accepted],
-                "taken_ats": [a.taken_at for _, a in accepted],
-                "values": [a.value for _, a in accepted],
-                "usages": [a.usage for _, a in accepted],
-                "resets": [a.reset for _, a in accepted],
-                "sources": [self.sources[a.position] for _, a in accepted],
-            },
-        )
-        ids = stored.one()
-        keys = zip(ids.meters, ids.taken_ats, strict=True)
-        self.result.reading_ids = dict(zip(keys, ids.ids, strict=True))
-        self.result.accepted = {a.position: (meter_id, a) for meter_id, a in accepted}
-        lasts = [
-            (meter_id, j.last)
+        stored = (
+            await self.session.execute(statements.INSERT_READINGS, {"rows": json_rows(rows)})
+        ).one()
+        self.result.reading_ids = dict(zip(stored.positions, stored.ids, strict=True))
+        lasts = json_rows(
+            {"id": meter_id, "value": last.value, "taken_at": last.taken_at, "usage": last.usage}
             for meter_id, j in self.judgements.items()
-            if j.last is not None and (j.accepted or j.shifts)
-        ]
-        await self.session.execute(
-            statements.UPDATE_LAST,
-            {
-                "ids": [meter_id for meter_id, _ in lasts],
-                "values": [last.value for _, last in lasts],
-                "taken_ats": [last.taken_at for _, last in lasts],
-                "usages": [last.usage for _, last in lasts],
-            },
+            if (last := j.last) is not None and (j.accepted or j.shifts)
         )
+        await self.session.execute(statements.UPDATE_LAST, {"rows": lasts})
 
     async def open_alarms(self) -> None:
         alarms: list[Alarm] = []

@@ -14,7 +14,7 @@ from shared.generation import Generated
 from shared.messages.events import DomainEvent
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewReading(Incoming):
     """One reading to store (`position`: its place in the request or message), its meter named
     by id (HTTP) or by code (AMQP)."""
@@ -106,9 +106,9 @@ class StoredReading:
 @dataclass
 class Ingested:
     # The readings accepted, by position (with their meter), and the ids of those stored, by
-    # (meter, taken_at): one accepted but not stored met a repeat racing in.
+    # position: one accepted but not stored met a repeat racing in.
     accepted: dict[int, tuple[int, Accepted]] = field(default_factory=dict)
-    reading_ids: dict[tuple[int, datetime], int] = field(default_factory=dict)
+    reading_ids: dict[int, int] = field(default_factory=dict)
     # By position: the repeats (as first stored).
     repeats: dict[int, StoredReading] = field(default_factory=dict)
     refused: list[Refused] = field(default_factory=list)
@@ -117,17 +117,10 @@ class Ingested:
     generated: Generated | None = None
     events: list[DomainEvent] = field(default_factory=list)
 
-    def is_stored(self, position: int) -> bool:
-        found = self.accepted.get(position)
-        return found is not None and (found[0], found[1].taken_at) in self.reading_ids
-
     def stored_at(self, position: int) -> StoredReading | None:
         """The reading of `position`, if it was stored now."""
-        found = self.accepted.get(position)
-        if found is None:
-            return None
-        meter_id, reading = found
-        reading_id = self.reading_ids.get((meter_id, reading.taken_at))
+        reading_id = self.reading_ids.get(position)
         if reading_id is None:
             return None
+        meter_id, reading = self.accepted[position]
         return StoredReading(reading_id, meter_id, reading.taken_at, reading.usage)

@@ -1,5 +1,5 @@
 """The statements of a batch of readings: each one is one round trip whatever the batch's size
-(arrays in, `unnest` inside)."""
+(arrays or JSON rows in, `unnest` or `json_to_recordset` inside)."""
 
 from __future__ import annotations
 
@@ -66,23 +66,24 @@ SHIFT_USAGE = text(
     """
 )
 
-# The key settles a repeat racing in from elsewhere (the meter lock makes that rare). The ids
-# come back as arrays: one row, however many readings.
+# The rows come as JSON (`shared.db.json_rows`); the key settles a repeat racing in from
+# elsewhere (the meter lock makes that rare). What was stored comes back as two arrays, the
+# readings' positions in the batch and their ids: one row, however many readings.
 INSERT_READINGS = text(
     """
-    WITH stored AS (
+    WITH new AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+           AS r(position integer, meter_id integer, taken_at timestamptz, value numeric,
+                usage numeric, reset boolean, source text)
+    ), stored AS (
     INSERT INTO meter_readings (meter_id, taken_at, value, usage, reset, source)
-    SELECT r.meter_id, r.taken_at, r.value, r.usage, r.reset, r.source
-      FROM unnest(CAST(:meter_ids AS integer[]), CAST(:taken_ats AS timestamptz[]),
-                  CAST(:values AS numeric[]), CAST(:usages AS numeric[]),
-                  CAST(:resets AS boolean[]), CAST(:sources AS text[]))
-           AS r(meter_id, taken_at, value, usage, reset, source)
+    SELECT meter_id, taken_at, value, usage, reset, source FROM new
     ON CONFLICT (meter_id, taken_at) DO NOTHING
     RETURNING id, meter_id, taken_at
     )
-    SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(meter_id), '{}') AS meters,
-           coalesce(array_agg(taken_at), '{}') AS taken_ats
-      FROM stored
+    SELECT coalesce(array_agg(new.position), '{}') AS positions,
+           coalesce(array_agg(stored.id), '{}') AS ids
+      FROM stored JOIN new USING (meter_id, taken_at)
     """
 )
 
@@ -90,9 +91,8 @@ UPDATE_LAST = text(
     """
     UPDATE meters m
        SET last_value = l.value, last_taken_at = l.taken_at, last_usage = l.usage
-      FROM unnest(CAST(:ids AS integer[]), CAST(:values AS numeric[]),
-                  CAST(:taken_ats AS timestamptz[]), CAST(:usages AS numeric[]))
-           AS l(id, value, taken_at, usage)
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+           AS l(id integer, value numeric, taken_at timestamptz, usage numeric)
      WHERE m.id = l.id
     """
 )

@@ -6,7 +6,8 @@ Readings are the one table that grows without bound, so it is partitioned by mon
 `drop_meter_readings_before`, migration 0006) and carries one index, its primary key
 (meter, taken_at): it serves both "the last reading of a meter at or before t" and "a meter's
 readings in a window". A meter's last reading and current usage live on the meter row, so no
-request scans readings to show them.
+request scans readings to show them; the meters leave half of each page free (migration 0008) so
+that keeping them there is an update in place.
 """
 
 from __future__ import annotations
