@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Meter readings are kept this long (whole monthly partitions dropped past it); an older
     # reading is refused.
     readings_retention_days: int = Field(730, ge=31)
+    # A batch of machines' readings is stored in this many transactions at once, each with its
+    # share of the meters (all of one meter's readings in one): PostgreSQL writes one share
+    # while the worker judges another.
+    readings_stripes: int = Field(2, ge=1)
     # Traces (shared/tracing): an OTLP/HTTP collector's base URL (spans go to its /v1/traces);
     # unset: nothing is traced, nothing is set up. The service name defaults to the process's
     # (mantenimiento-gateway, mantenimiento-worker).

@@ -2,12 +2,13 @@
 `<ns>.lecturas` with routing key `lectura.externa`, up to a thousand per message.
 
 Each reading is judged on its own: the valid ones are stored (exactly once per meter and
-`taken_at`, however often the message is delivered) in one transaction of a constant number of
-statements (`workers.readings.ingest`), with the alarms and orders they cause; each invalid one
-(not a reading, unknown or inactive meter, a counter going back, taken too far ahead) is copied
-alone to `<ns>.lecturas.invalidos` with the reason in `x-error`, and a message that is not this
-shape goes there whole. Then the message is acked. While the database is unreachable or busy the
-message is held and retried; any other failure is retried and set aside like a failing command.
+`taken_at`, however often the message is delivered) in transactions of a constant number of
+statements (`workers.readings.ingest`), one per share of the meters, with the alarms and orders
+they cause; each invalid one (not a reading, unknown or inactive meter, a counter going back,
+taken too far ahead) is copied alone to `<ns>.lecturas.invalidos` with the reason in `x-error`,
+and a message that is not this shape goes there whole. Then the message is acked. While the
+database is unreachable or busy the message is held and retried; any other failure is retried
+and set aside like a failing command.
 """
 
 from __future__ import annotations
@@ -118,9 +119,9 @@ class _Waiting:
 
 
 class ExternalReadingConsumer(InboundConsumer):
-    """Messages taken at once (the prefetch) are stored together, in one transaction of their
-    readings: their meters are locked, and their last readings updated, once for all of them
-    (a SCADA's snapshots all name the same meters), up to `GATHER_MAX` readings."""
+    """Messages taken at once (the prefetch) are stored together, up to `GATHER_MAX` readings:
+    their meters are locked, and their last readings updated, once for all of them (a SCADA's
+    snapshots all name the same meters), in `readings_stripes` transactions side by side."""
 
     group = GROUP
 
@@ -172,11 +173,7 @@ class ExternalReadingConsumer(InboundConsumer):
             while not waiting.outcome.done():
                 batch = self._next_batch()
                 try:
-                    done = await while_unreachable(
-                        functools.partial(self._store, batch),
-                        f"{len(batch)} readings messages",
-                        passing=database_busy_or_down,
-                    )
+                    done = await self._store(batch)
                 except Exception as exc:
                     for each in batch:
                         each.outcome.set_exception(exc)
@@ -197,19 +194,29 @@ class ExternalReadingConsumer(InboundConsumer):
             readings += len(batch[-1].parsed.readings)
         return batch
 
-    async def _store(self, batch: list[_Waiting]) -> Ingested:
-        readings = [
-            NewReading(
-                position=offset + position,
-                taken_at=reading.taken_at,
-                value=Decimal(str(reading.value)),
-                reset=reading.reset,
-                meter_code=reading.meter_code,
-                source=each.parsed.source,
-            )
-            for offset, each in _offsets(batch)
-            for position, reading in each.parsed.readings.items()
-        ]
+    async def _store(self, batch: list[_Waiting]) -> list[Ingested]:
+        """The batch's readings in `readings_stripes` transactions at once, each with its share
+        of the meters: while PostgreSQL writes one share the worker judges the next. Each is
+        retried alone while the database is unreachable or busy; when one fails for good the
+        messages are retried whole (what the others stored is then found as repeats)."""
+        stripes = _stripes(batch, self._settings.readings_stripes)
+        stored = await asyncio.gather(
+            *(
+                while_unreachable(
+                    functools.partial(self._store_stripe, stripe),
+                    f"{len(stripe)} readings",
+                    passing=database_busy_or_down,
+                )
+                for stripe in stripes
+            ),
+            return_exceptions=True,
+        )
+        failed = [outcome for outcome in stored if isinstance(outcome, BaseException)]
+        if failed:
+            raise failed[0]
+        return [outcome for outcome in stored if isinstance(outcome, Ingested)]
+
+    async def _store_stripe(self, readings: list[NewReading]) -> Ingested:
         async with self.transaction() as session:
             now = datetime.now(self._settings.tz)
             done = await ingest(session, readings, Source(GROUP, None, now), self._settings)
@@ -217,6 +224,25 @@ class ExternalReadingConsumer(InboundConsumer):
         if done.events:
             self._events_committed()
         return done
+
+
+def _stripes(batch: list[_Waiting], count: int) -> list[list[NewReading]]:
+    """The batch's readings (positions counted across its messages) in up to `count` shares,
+    every reading of one meter in the same share: shares never wait for each other's meters."""
+    stripes: list[list[NewReading]] = [[] for _ in range(count)]
+    for offset, each in _offsets(batch):
+        for position, reading in each.parsed.readings.items():
+            stripes[hash(reading.meter_code) % count].append(
+                NewReading(
+                    position=offset + position,
+                    taken_at=reading.taken_at,
+                    value=Decimal(str(reading.value)),
+                    reset=reading.reset,
+                    meter_code=reading.meter_code,
+                    source=each.parsed.source,
+                )
+            )
+    return [stripe for stripe in stripes if stripe]
 
 
 def _offsets(batch: list[_Waiting]) -> list[tuple[int, _Waiting]]:
@@ -229,18 +255,19 @@ def _offsets(batch: list[_Waiting]) -> list[tuple[int, _Waiting]]:
     return offsets
 
 
-def _share(batch: list[_Waiting], done: Ingested) -> None:
+def _share(batch: list[_Waiting], done: list[Ingested]) -> None:
     """Each message's part of what storing the batch did."""
-    stored = sorted(done.reading_ids)
+    stored = sorted(position for stripe in done for position in stripe.reading_ids)
+    refused = [refused for stripe in done for refused in stripe.refused]
     for offset, each in _offsets(batch):
         end = offset + each.parsed.size
         each.outcome.set_result(
             _Outcome(
                 stored=bisect_left(stored, end) - bisect_left(stored, offset),
                 refused={
-                    refused.position - offset: refused.reason
-                    for refused in done.refused
-                    if offset <= refused.position < end
+                    refusal.position - offset: refusal.reason
+                    for refusal in refused
+                    if offset <= refusal.position < end
                 },
             )
         )

@@ -169,7 +169,9 @@ async def test_a_message_twice_or_out_of_order_never_corrupts_usage(
 async def test_a_message_costs_the_same_statements_whatever_its_size(
     own_namespace: Settings, plant: Plant, worker_for: Any, planner: Api, tech: Api
 ) -> None:
-    worker = await worker_for(own_namespace, ("lecturas",))
+    # One share of the meters: what is counted is one transaction's statements.
+    one_share = own_namespace.model_copy(update={"readings_stripes": 1})
+    worker = await worker_for(one_share, ("lecturas",))
     sizes = {}
     for size in (10, 1000):
         # Counters under a program by use, and indicators out of range: every step runs.
@@ -213,6 +215,47 @@ async def test_a_message_costs_the_same_statements_whatever_its_size(
         sizes[size] = len(statements)
     # Lock, insert, last readings, alarms, generation, events — and BEGIN/COMMIT.
     assert sizes[10] == sizes[1000] <= 10, sizes
+
+
+async def test_a_batch_is_stored_in_shares_of_whole_meters(
+    own_namespace: Settings, plant: Plant, worker_for: Any
+) -> None:
+    shares = 3
+    await worker_for(own_namespace.model_copy(update={"readings_stripes": shares}), ("lecturas",))
+    meters = [await plant.meter() for _ in range(12)]
+    codes = [await code_of(plant, m) for m in meters]
+
+    def readings(*rounds: int) -> bytes:
+        return message(
+            "scada-9",
+            [
+                {"meter_code": code, "value": 100 + 10 * r + i, "taken_at": at(r)}
+                for r in rounds
+                for i, code in enumerate(codes)
+            ],
+        )
+
+    await publish(own_namespace, readings(4, 3))
+    for meter in meters:
+        await until_stored(plant, meter, 2)
+    transactions = await plant.scalar(
+        "SELECT json_object_agg(meter_id, xmins) FROM (SELECT meter_id,"
+        " array_agg(DISTINCT xmin::text) AS xmins FROM meter_readings"
+        " WHERE meter_id = ANY(:ids) GROUP BY meter_id) m",
+        ids=meters,
+    )
+    # Each meter's readings in one transaction; the meters in more than one, at most `shares`.
+    assert all(len(xmins) == 1 for xmins in transactions.values()), transactions
+    assert 1 < len({xmins[0] for xmins in transactions.values()}) <= shares, transactions
+
+    # Earlier readings arriving after, a message each at once: every usage as in time order.
+    await asyncio.gather(*(publish(own_namespace, readings(r)) for r in (0, 2, 1)))
+    for i, meter in enumerate(meters):
+        await until_stored(plant, meter, 5)
+        expected = [100 + 10 * r + i for r in range(5)]
+        assert await stored(plant, meter) == [(Decimal(v), Decimal(v)) for v in expected]
+        last = await plant.row("SELECT last_value, last_usage FROM meters WHERE id = :id", id=meter)
+        assert (last.last_value, last.last_usage) == (expected[-1], expected[-1])
 
 
 async def test_two_workers_taking_one_meters_alarms_at_once_open_one_notice(
