@@ -258,6 +258,28 @@ async def test_a_batch_is_stored_in_shares_of_whole_meters(
         assert (last.last_value, last.last_usage) == (expected[-1], expected[-1])
 
 
+async def test_messages_waiting_for_a_transaction_are_stored_together(
+    own_namespace: Settings, plant: Plant, worker_for: Any
+) -> None:
+    # One connection for transactions (the other is the relay's), one share of the meters: the
+    # messages taken while one is stored wait without a connection, and are stored next at once.
+    narrow = own_namespace.model_copy(update={"db_pool_size": 2, "readings_stripes": 1})
+    await worker_for(narrow, ("lecturas",))
+    meter = await plant.meter()
+    code = await code_of(plant, meter)
+    bodies = [
+        message("plc-4", [{"meter_code": code, "value": 10 * m, "taken_at": at(m)}])
+        for m in range(8)
+    ]
+    await asyncio.gather(*(publish(own_namespace, body) for body in bodies))
+    await until_stored(plant, meter, len(bodies))
+    assert await stored(plant, meter) == [(Decimal(10 * m), Decimal(10 * m)) for m in range(8)]
+    transactions = await plant.scalar(
+        "SELECT count(DISTINCT xmin::text) FROM meter_readings WHERE meter_id = :m", m=meter
+    )
+    assert transactions < len(bodies)
+
+
 async def test_two_workers_taking_one_meters_alarms_at_once_open_one_notice(
     own_namespace: Settings, plant: Plant, worker_for: Any
 ) -> None:
