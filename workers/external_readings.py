@@ -165,7 +165,7 @@ class ExternalReadingConsumer(InboundConsumer):
         await message.ack()
 
     async def _stored(self, parsed: _Parsed) -> _Outcome:
-        """Store `parsed` with whatever else waits meanwhile: whoever holds the turn stores
+        """Store `parsed` with whatever else waits meanwhile: whoever holds `_storing` stores
         every message waiting, its own among them."""
         waiting = _Waiting(parsed, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
