@@ -1,5 +1,5 @@
 """The statements of a batch of readings: each one is one round trip whatever the batch's size
-(arrays or JSON rows in, `unnest` or `json_to_recordset` inside)."""
+(arrays or JSON rows in, `unnest` or `jsonb_to_recordset` inside)."""
 
 from __future__ import annotations
 
