@@ -288,6 +288,11 @@ class Plant:
         async with self.db.begin() as conn:
             return (await conn.execute(text(sql), params)).first()
 
+    async def rows(self, sql: str, **params: Any) -> list[Any]:
+        """Run one statement (committed) and return its rows."""
+        async with self.db.begin() as conn:
+            return list(await conn.execute(text(sql), params))
+
     async def routine(
         self,
         *,

@@ -27,7 +27,7 @@ def latest_reading_time() -> datetime:
     return datetime.now(UTC) + FUTURE_TOLERANCE
 
 
-def _not_ahead(value: datetime, info: ValidationInfo) -> datetime:
+def _instant_not_ahead(value: datetime, info: ValidationInfo) -> datetime:
     """The reading's time, in UTC: its instant is what counts, and thousands of readings are
     compared with each other and with stored ones (UTC too), fastest within one zone."""
     in_utc = value.astimezone(UTC)
@@ -38,7 +38,7 @@ def _not_ahead(value: datetime, info: ValidationInfo) -> datetime:
     return in_utc
 
 
-ReadingTime = Annotated[PlantDateTime, AfterValidator(_not_ahead)]
+ReadingTime = Annotated[PlantDateTime, AfterValidator(_instant_not_ahead)]
 
 
 class SaveMeter(Command):

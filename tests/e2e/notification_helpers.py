@@ -26,15 +26,12 @@ async def emit(plant: Plant, event: DomainEvent) -> int:
 
 
 async def rows_of(plant: Plant, event_id: int) -> list[dict[str, Any]]:
-    async with plant.db.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT user_id, kind, title, message, work_order_id, aviso_id FROM notifications"
-                " WHERE event_id = :id ORDER BY user_id"
-            ),
-            {"id": event_id},
-        )
-        return [dict(row._mapping) for row in rows]
+    rows = await plant.rows(
+        "SELECT user_id, kind, title, message, work_order_id, aviso_id FROM notifications"
+        " WHERE event_id = :id ORDER BY user_id",
+        id=event_id,
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 async def notified(plant: Plant, event_id: int) -> list[dict[str, Any]]:

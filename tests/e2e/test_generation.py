@@ -9,8 +9,6 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from shared.settings import Settings
 from tests.api import Api, Plant
 from tests.e2e.catalog_helpers import MISSING, error_locs
@@ -46,16 +44,13 @@ async def generate(api: Api, until: str, *program_ids: int, **extra: Any) -> dic
 
 async def order_keys(plant: Plant, program_id: int) -> list[tuple[str, list[int]]]:
     """(due date, asset ids) of the program's orders, as the forecast spells them."""
-    async with plant.db.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT w.due_date, array_agg(wa.asset_id ORDER BY wa.asset_id) AS assets"
-                " FROM work_orders w JOIN work_order_assets wa ON wa.work_order_id = w.id"
-                " WHERE w.program_id = :id GROUP BY w.id ORDER BY w.due_date, min(wa.asset_id)"
-            ),
-            {"id": program_id},
-        )
-        return [(row.due_date.isoformat(), list(row.assets)) for row in rows]
+    rows = await plant.rows(
+        "SELECT w.due_date, array_agg(wa.asset_id ORDER BY wa.asset_id) AS assets"
+        " FROM work_orders w JOIN work_order_assets wa ON wa.work_order_id = w.id"
+        " WHERE w.program_id = :id GROUP BY w.id ORDER BY w.due_date, min(wa.asset_id)",
+        id=program_id,
+    )
+    return [(row.due_date.isoformat(), list(row.assets)) for row in rows]
 
 
 async def test_one_order_on_demand_carries_the_program_and_a_copy_of_the_steps(

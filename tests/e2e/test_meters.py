@@ -9,8 +9,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from tests.api import Api, Plant
 from tests.e2e.catalog_helpers import MISSING, error_locs
 
@@ -194,15 +192,11 @@ async def test_a_repeat_is_answered_as_the_first_and_bad_readings_are_refused(
 
 
 async def _notices_of(plant: Plant, meter_id: int) -> list[Any]:
-    async with plant.db.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT id, status, source, priority, title, asset_id, author_id FROM avisos"
-                " WHERE meter_id = :m ORDER BY id"
-            ),
-            {"m": meter_id},
-        )
-        return list(rows)
+    return await plant.rows(
+        "SELECT id, status, source, priority, title, asset_id, author_id FROM avisos"
+        " WHERE meter_id = :m ORDER BY id",
+        m=meter_id,
+    )
 
 
 async def test_an_out_of_range_indicator_opens_one_notice_while_it_is_open(

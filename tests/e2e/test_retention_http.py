@@ -74,9 +74,7 @@ async def test_the_feed_says_how_far_back_it_reaches_and_what_a_cursor_missed(
     ids = [await emit(plant, _deleted(marker)) for marker in range(3)]
     positions = {
         row.id: (row.xact_id, row.id)
-        for row in await _rows(
-            plant, "SELECT xact_id, id FROM outbox WHERE id = ANY(:ids)", ids=ids
-        )
+        for row in await plant.rows("SELECT xact_id, id FROM outbox WHERE id = ANY(:ids)", ids=ids)
     }
     first, second, kept = (positions[i] for i in ids)
     before_first = (first[0], first[1] - 1)
@@ -89,7 +87,7 @@ async def test_the_feed_says_how_far_back_it_reaches_and_what_a_cursor_missed(
         ids=ids[:2],
     )
     await purge(plant.db, settings, datetime.now(UTC))
-    assert len(await _rows(plant, "SELECT id FROM outbox WHERE id = ANY(:ids)", ids=ids)) == 1
+    assert len(await plant.rows("SELECT id FROM outbox WHERE id = ANY(:ids)", ids=ids)) == 1
 
     for cursor, missed in ((before_first, "true"), (first, "true"), (second, "false")):
         headers = await _feed(planner, cursor)
@@ -98,15 +96,10 @@ async def test_the_feed_says_how_far_back_it_reaches_and_what_a_cursor_missed(
 
     headers = await _feed(planner, second)
     assert headers["X-Feed-Retention-Days"] == str(settings.outbox_retention_days) == "7"
-    (oldest,) = await _rows(plant, "SELECT id, created_at FROM outbox ORDER BY xact_id, id LIMIT 1")
+    (oldest,) = await plant.rows("SELECT id, created_at FROM outbox ORDER BY xact_id, id LIMIT 1")
     event_id, at = (part.split("=", 1)[1] for part in headers["X-Feed-Oldest"].split("; "))
     assert int(event_id) == oldest.id and int(event_id) not in ids[:2]
     assert datetime.fromisoformat(at) == oldest.created_at
-
-
-async def _rows(plant: Plant, sql: str, **params: Any) -> list[Any]:
-    async with plant.db.connect() as conn:
-        return list(await conn.execute(text(sql), params))
 
 
 async def test_the_feed_headers_are_documented(planner: Api) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import aio_pika
 import orjson
-from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import REGISTRY
 from yarl import URL
 
@@ -18,6 +17,7 @@ from shared.messaging.topology import Names
 from shared.settings import Settings
 from shared.tools.publish_aviso import publish
 from tests.api import Plant
+from tests.inbound import take_set_aside
 from tests.proxy import TcpProxy
 
 
@@ -51,26 +51,6 @@ async def _eventually_one(plant: Plant, external_id: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"no notice for {external_id}")
-
-
-async def _dead_letters(settings: Settings, expected: int) -> list[AbstractIncomingMessage]:
-    """Take `expected` messages from `<ns>.avisos.invalidos` (waiting for them)."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    try:
-        channel = await connection.channel()
-        queue = await channel.get_queue(Names(settings.amqp_namespace)("avisos.invalidos"))
-        taken: list[AbstractIncomingMessage] = []
-        for _ in range(200):
-            message = await queue.get(no_ack=True, fail=False)
-            if message is not None:
-                taken.append(message)
-                if len(taken) == expected:
-                    return taken
-            else:
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"only {len(taken)} of {expected} dead letters arrived")
-    finally:
-        await connection.close()
 
 
 async def _dead_letter_count(settings: Settings) -> int:
@@ -168,7 +148,7 @@ async def test_invalid_messages_are_dead_lettered_with_their_reason(
     events_before = await plant.scalar("SELECT count(*) FROM outbox WHERE type = 'aviso.creado'")
     for index, body in enumerate(bodies):
         await publish(own_namespace, body, message_id=f"bad-{index}")
-    dead = await _dead_letters(own_namespace, len(bodies))
+    dead = await take_set_aside(own_namespace, "avisos.invalidos", len(bodies))
     by_body = {message.body: message for message in dead}
     assert by_body.keys() == bodies.keys()
     for index, (body, reason) in enumerate(bodies.items()):

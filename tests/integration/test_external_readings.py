@@ -11,17 +11,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import aio_pika
 import orjson
-from aio_pika.abc import AbstractIncomingMessage
 
-from shared.messaging.topology import Names
 from shared.settings import Settings
 from shared.tools.publish_readings import publish
 from tests.api import Api, Plant
 from tests.e2e.program_helpers import routine, save_program, today
+from tests.inbound import take_set_aside
 from tests.statements import not_the_relays, statements_sent
 
+INVALID = "lecturas.invalidos"
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
 
@@ -53,28 +52,6 @@ async def until_stored(plant: Plant, meter_id: int, count: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"meter {meter_id} never had {count} readings")
-
-
-async def take_invalid(settings: Settings, expected: int) -> list[AbstractIncomingMessage]:
-    """Take `expected` messages from `<ns>.lecturas.invalidos` (waiting for them)."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    try:
-        channel = await connection.channel()
-        queue = await channel.get_queue(Names(settings.amqp_namespace)("lecturas.invalidos"))
-        taken: list[AbstractIncomingMessage] = []
-        for _ in range(300):
-            got = await queue.get(no_ack=True, fail=False)
-            if got is not None:
-                taken.append(got)
-                if len(taken) == expected:
-                    await asyncio.sleep(0.2)
-                    assert await queue.get(no_ack=True, fail=False) is None, "more than expected"
-                    return taken
-            else:
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"only {len(taken)} of {expected} invalid readings arrived")
-    finally:
-        await connection.close()
 
 
 async def test_each_reading_is_judged_on_its_own(
@@ -117,7 +94,7 @@ async def test_each_reading_is_judged_on_its_own(
     )
     assert tuple(alarm) == ("MEDIDOR", "ABIERTO", None)
 
-    copies = await take_invalid(own_namespace, len(bad))
+    copies = await take_set_aside(own_namespace, INVALID, len(bad))
     by_reading = {
         orjson.dumps(orjson.loads(c.body)["readings"][0]): str(c.headers["x-error"]) for c in copies
     }
@@ -130,7 +107,7 @@ async def test_each_reading_is_judged_on_its_own(
     # Not a message of readings at all: set aside whole.
     await publish(own_namespace, b"{not json")
     await publish(own_namespace, message("scada-7", []))
-    whole = await take_invalid(own_namespace, 2)
+    whole = await take_set_aside(own_namespace, INVALID, 2)
     assert {c.body for c in whole} == {b"{not json", message("scada-7", [])}
     assert all("invalid message" in str(c.headers["x-error"]) for c in whole)
 
