@@ -45,12 +45,18 @@ async def worker_killed(run: Run) -> float:
         await run.service.start_worker()
     await asyncio.sleep(1.0)
     # Once exactly between the commit and the ack: the redelivery must find the stored answer.
-    await run.service.restart_worker(crash_at="command.after_commit:10")
+    await _crashed_at(run, "command.after_commit:10")
+    return time.monotonic()
+
+
+async def _crashed_at(run: Run, point: str) -> None:
+    """Restart the command worker armed at crash `point`, keep commands coming until it dies
+    there (the scenario's own load may end first), and start it again."""
+    await run.service.restart_worker(crash_at=point)
     death = asyncio.ensure_future(run.service.wait_worker_death(timeout=60))
     await run.send_until(death)
     await death
     await run.service.start_worker()
-    return time.monotonic()
 
 
 async def broker_app_stopped(run: Run) -> float:
@@ -168,9 +174,7 @@ async def relay_killed_after_publish(run: Run) -> float:
         lambda: effects.reschedule_notifications(run.servers.postgres.url, after),
     )
     await asyncio.sleep(1.0)
-    await run.service.restart_worker(crash_at="outbox.after_publish:10")
-    await run.service.wait_worker_death(timeout=60)
-    await run.service.start_worker()
+    await _crashed_at(run, "outbox.after_publish:10")
     return time.monotonic()
 
 
